@@ -1,0 +1,56 @@
+/* Writers from the profile model to files. Collector thread or CLI only;
+ * never in a signal handler. Not thread-safe per model (read-only use by
+ * several writers one after another is fine). */
+#ifndef PROF_EXPORT_EXPORT_H
+#define PROF_EXPORT_EXPORT_H
+
+#include <stdio.h>
+#include "model.h"
+
+enum prof__format {
+  PROF__FMT_SPEEDSCOPE = 1u << 0,
+  PROF__FMT_D3 = 1u << 1,
+  PROF__FMT_COLLAPSED = 1u << 2,
+  PROF__FMT_PPROF = 1u << 3
+};
+
+struct prof__export_opts {
+  /* collapsed: 0 = integer sample counts, 1 = integer nanoseconds
+   * (LIBPROF_COLLAPSED_WEIGHT=samples|ns) */
+  int collapsed_ns;
+};
+
+/* Parses a comma list such as "speedscope,pprof" into a PROF__FMT_* mask.
+ * Returns 0, or PROF_EFORMAT with *bad pointing into list at the bad name. */
+PROF__HIDDEN int prof__format_parse(const char *list, unsigned *mask,
+                                    const char **bad);
+
+/* The format implied by a path's extension (.speedscope.json/.json,
+ * .d3.json, .folded/.collapsed, .pb.gz), or 0 when none matches. */
+PROF__HIDDEN unsigned prof__format_from_path(const char *path);
+
+/* The path format f is written to when the session's output is `path`:
+ * path itself if its extension names f (or if f is the only format and the
+ * extension names none), otherwise a sibling: path with its known extension
+ * replaced by f's canonical one (.speedscope.json, .d3.json, .folded,
+ * .pb.gz). Writes into buf; returns 0 or PROF_EINVAL if it does not fit. */
+PROF__HIDDEN int prof__format_path(const char *path, unsigned mask,
+                                   enum prof__format f, char *buf,
+                                   size_t len);
+
+/* Writes the model in format f to stream fp. Returns 0 or a negative
+ * PROF_E* code. Stream writers do not close fp. */
+PROF__HIDDEN int prof__export_stream(const struct prof__model *m,
+                                     enum prof__format f,
+                                     const struct prof__export_opts *o,
+                                     FILE *fp);
+
+/* Writes the model to path atomically: a temporary file in the same
+ * directory, fsync'd, then renamed over path. On any error the temporary
+ * is removed and nothing appears at path. */
+PROF__HIDDEN int prof__export_file(const struct prof__model *m,
+                                   enum prof__format f,
+                                   const struct prof__export_opts *o,
+                                   const char *path);
+
+#endif

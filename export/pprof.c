@@ -1,0 +1,597 @@
+/* pprof writer: gzip-compressed profile.proto (export/proto/profile.proto),
+ * packed with protobuf-c and compressed with zlib while it is packed.
+ *
+ * - sample_type: samples/count, then cpu/nanoseconds (wall/nanoseconds
+ *   when the model's weights are wall time); the latter is the default.
+ * - One Sample per (thread, stack) of the model, with labels
+ *   thread="<name> (<tid>)", tid=<tid> and runtime=<runtime of the leaf
+ *   frame>.
+ * - A Location is one address: a frame that is not inlined together with
+ *   the chain of INLINED frames directly inside it (root first in the
+ *   model). Its Line entries list them innermost first, so line[0] is the
+ *   innermost inlined function and the last line the function they were
+ *   inlined into, as profile.proto specifies.
+ * - Functions are (name, file) pairs. Mappings are the model's modules
+ *   with path and build-id; managed and synthetic locations have none.
+ * - period_type/period, time_nanos and duration_nanos are set, and the
+ *   counters go into comments.
+ * Never in a signal handler. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export/gzip.h"
+#include "export/hash.h"
+#include "export/proto/profile.pb-c.h"
+#include "export/writers.h"
+#include "libprof.h"
+
+typedef Perftools__Profiles__Profile prof__pb_profile;
+typedef Perftools__Profiles__Sample prof__pb_sample;
+typedef Perftools__Profiles__Location prof__pb_location;
+typedef Perftools__Profiles__Line prof__pb_line;
+typedef Perftools__Profiles__Function prof__pb_function;
+typedef Perftools__Profiles__Mapping prof__pb_mapping;
+typedef Perftools__Profiles__Label prof__pb_label;
+typedef Perftools__Profiles__ValueType prof__pb_value_type;
+
+#define PROF__PP_NCOMMENTS 4
+
+/* A growable array of fixed-size elements. */
+struct prof__pp_vec {
+  void *v;
+  size_t n, cap;
+};
+
+/* Everything the packed message points to; freed in one place. */
+struct prof__pp {
+  const struct prof__model *m;
+  struct prof__pp_vec strs;     /* const char *; index = string id */
+  struct prof__hash_table str_tab;
+  struct prof__pp_vec owned;    /* char * made here (labels, comments) */
+  struct prof__pp_vec funcs;    /* prof__pb_function *  */
+  struct prof__hash_table func_tab;
+  struct prof__pp_vec locs;     /* prof__pb_location *  */
+  struct prof__hash_table loc_tab;
+  struct prof__pp_vec loc_frames; /* uint32: frames of each location  */
+  struct prof__pp_vec loc_off;    /* size_t: its first entry there    */
+  struct prof__pp_vec stack_ids;  /* uint64: location ids of stacks   */
+  size_t *stack_off;              /* per stack: offset+1 into stack_ids */
+  uint32_t *stack_len;
+  struct prof__pp_vec labels;   /* prof__pb_label *     */
+  struct prof__pp_vec label_sets; /* prof__pb_label **, 3 each */
+  prof__pb_sample *samples;       /* one per model sample      */
+  prof__pb_sample **sample_ptrs;
+  int64_t *values;                /* 2 per sample              */
+  prof__pb_mapping *maps;         /* one per model module      */
+  prof__pb_mapping **map_ptrs;
+  prof__pb_value_type types[3];   /* samples, cpu|wall, period */
+  prof__pb_value_type *type_ptrs[2];
+  int64_t comments[PROF__PP_NCOMMENTS];
+  size_t ncomments;
+};
+
+/* Reserves one more element; returns a pointer to it (uninitialized). */
+static void *prof__pp_push(struct prof__pp_vec *a, size_t sz) {
+  if (a->n == a->cap) {
+    size_t ncap = a->cap ? a->cap * 2 : 32;
+    void *nv = realloc(a->v, ncap * sz);
+    if (nv == NULL)
+      return NULL;
+    a->v = nv;
+    a->cap = ncap;
+  }
+  return (char *)a->v + sz * a->n++;
+}
+
+#define PROF__PP_AT(vec, type, i) (((type *)(vec).v)[i])
+
+/* ---- string table ------------------------------------------------------ */
+
+/* The string id of s (NULL counts as ""), or -1 on ENOMEM. s must outlive
+ * the pack: it points into the model or into pp->owned. */
+static int64_t prof__pp_str(struct prof__pp *pp, const char *s) {
+  if (s == NULL)
+    s = "";
+  uint64_t h = prof__hash_str(PROF__HASH_SEED, s);
+  struct prof__hash_iter it;
+  for (prof__hash_find(&pp->str_tab, h, &it); it.index != UINT32_MAX;
+       prof__hash_next(&it))
+    if (strcmp(PROF__PP_AT(pp->strs, const char *, it.index), s) == 0)
+      return it.index;
+  size_t id = pp->strs.n;
+  const char **slot = prof__pp_push(&pp->strs, sizeof(*slot));
+  if (slot == NULL)
+    return -1;
+  if (prof__hash_insert(&pp->str_tab, h, (uint32_t)id) != 0) {
+    pp->strs.n--;
+    return -1;
+  }
+  *slot = s;
+  return (int64_t)id;
+}
+
+/* Like prof__pp_str for a malloc'd string, which pp then owns. */
+static int64_t prof__pp_str_owned(struct prof__pp *pp, char *s) {
+  char **slot = s ? prof__pp_push(&pp->owned, sizeof(*slot)) : NULL;
+  if (slot == NULL) {
+    free(s);
+    return -1;
+  }
+  *slot = s;
+  return prof__pp_str(pp, s);
+}
+
+/* ---- functions and locations ------------------------------------------- */
+
+static int64_t prof__pp_function(struct prof__pp *pp,
+                                 const struct prof__model_frame *f) {
+  int64_t name = prof__pp_str(pp, f->name);
+  int64_t file = prof__pp_str(pp, f->file);
+  if (name < 0 || file < 0)
+    return -1;
+  uint64_t h = prof__hash_u64(prof__hash_u64(PROF__HASH_SEED, name), file);
+  struct prof__hash_iter it;
+  for (prof__hash_find(&pp->func_tab, h, &it); it.index != UINT32_MAX;
+       prof__hash_next(&it)) {
+    prof__pb_function *fn = PROF__PP_AT(pp->funcs, prof__pb_function *,
+                                        it.index);
+    if (fn->name == name && fn->filename == file)
+      return (int64_t)fn->id;
+  }
+  prof__pb_function *fn = malloc(sizeof(*fn));
+  prof__pb_function **slot = fn ? prof__pp_push(&pp->funcs, sizeof(*slot))
+                                : NULL;
+  if (slot == NULL) {
+    free(fn);
+    return -1;
+  }
+  *slot = fn;
+  perftools__profiles__function__init(fn);
+  fn->id = pp->funcs.n;
+  fn->name = fn->system_name = name;
+  fn->filename = file;
+  if (prof__hash_insert(&pp->func_tab, h, (uint32_t)(pp->funcs.n - 1)))
+    return -1; /* fn stays in funcs and is freed with it */
+  return (int64_t)fn->id;
+}
+
+/* Allocates a Location with n lines for frames[0..n) (root first). */
+static prof__pb_location *prof__pp_new_location(struct prof__pp *pp,
+                                                const uint32_t *frames,
+                                                uint32_t n) {
+  const struct prof__model *m = pp->m;
+  prof__pb_location *loc = calloc(1, sizeof(*loc) + n * sizeof(void *) +
+                                         n * sizeof(prof__pb_line));
+  if (loc == NULL)
+    return NULL;
+  perftools__profiles__location__init(loc);
+  loc->line = (prof__pb_line **)(loc + 1);
+  prof__pb_line *lines = (prof__pb_line *)(loc->line + n);
+  loc->n_line = n;
+  for (uint32_t k = 0; k < n; k++) {
+    /* Innermost first: the model's last frame of the group is line[0]. */
+    const struct prof__model_frame *f = &m->frames[frames[n - 1 - k]];
+    perftools__profiles__line__init(&lines[k]);
+    int64_t fid = prof__pp_function(pp, f);
+    if (fid < 0) {
+      free(loc);
+      return NULL;
+    }
+    lines[k].function_id = (uint64_t)fid;
+    lines[k].line = f->line;
+    loc->line[k] = &lines[k];
+  }
+  const struct prof__model_frame *outer = &m->frames[frames[0]];
+  loc->address = outer->address ? outer->address
+                                : m->frames[frames[n - 1]].address;
+  if (outer->module >= 0 && (size_t)outer->module < m->nmodules)
+    loc->mapping_id = (uint64_t)outer->module + 1;
+  return loc;
+}
+
+static int prof__pp_loc_eq(const struct prof__pp *pp, size_t li,
+                           const uint32_t *frames, uint32_t n) {
+  const prof__pb_location *loc = PROF__PP_AT(pp->locs, prof__pb_location *,
+                                             li);
+  size_t off = PROF__PP_AT(pp->loc_off, size_t, li);
+  return loc->n_line == n &&
+         memcmp(&PROF__PP_AT(pp->loc_frames, uint32_t, off), frames,
+                n * sizeof(*frames)) == 0;
+}
+
+/* Records frames[0..n) as location li's key. */
+static int prof__pp_loc_key(struct prof__pp *pp, const uint32_t *frames,
+                            uint32_t n) {
+  size_t *off = prof__pp_push(&pp->loc_off, sizeof(*off));
+  if (off == NULL)
+    return -1;
+  *off = pp->loc_frames.n;
+  for (uint32_t k = 0; k < n; k++) {
+    uint32_t *f = prof__pp_push(&pp->loc_frames, sizeof(*f));
+    if (f == NULL)
+      return -1;
+    *f = frames[k];
+  }
+  return 0;
+}
+
+/* The id of the location for the frame group frames[0..n). */
+static int64_t prof__pp_location(struct prof__pp *pp, const uint32_t *frames,
+                                 uint32_t n) {
+  uint64_t h = prof__hash_bytes(PROF__HASH_SEED, frames, n * sizeof(*frames));
+  struct prof__hash_iter it;
+  for (prof__hash_find(&pp->loc_tab, h, &it); it.index != UINT32_MAX;
+       prof__hash_next(&it))
+    if (prof__pp_loc_eq(pp, it.index, frames, n))
+      return (int64_t)it.index + 1;
+  size_t li = pp->locs.n;
+  prof__pb_location *loc = prof__pp_new_location(pp, frames, n);
+  prof__pb_location **slot =
+      loc ? prof__pp_push(&pp->locs, sizeof(*slot)) : NULL;
+  if (slot == NULL) {
+    free(loc);
+    return -1;
+  }
+  *slot = loc;
+  loc->id = li + 1;
+  if (prof__pp_loc_key(pp, frames, n) != 0 ||
+      prof__hash_insert(&pp->loc_tab, h, (uint32_t)li) != 0)
+    return -1;
+  return (int64_t)loc->id;
+}
+
+/* Fills the location ids of stack si (leaf first) once, for all samples
+ * that use it. */
+static int prof__pp_stack(struct prof__pp *pp, uint32_t si) {
+  const struct prof__model_stack *st = &pp->m->stacks[si];
+  const struct prof__model_frame *fr = pp->m->frames;
+  size_t first = pp->stack_ids.n;
+  uint32_t end = st->nframes;
+
+  if (pp->stack_off[si] != 0)
+    return 0;
+  while (end > 0) {
+    uint32_t start = end - 1; /* back up over the inlined chain */
+    while (start > 0 && (fr[st->frames[start]].flags & PROF__FRAME_INLINED))
+      start--;
+    int64_t id = prof__pp_location(pp, st->frames + start, end - start);
+    uint64_t *slot = id > 0 ? prof__pp_push(&pp->stack_ids, sizeof(*slot))
+                            : NULL;
+    if (slot == NULL)
+      return -1;
+    *slot = (uint64_t)id;
+    end = start;
+  }
+  pp->stack_off[si] = first + 1;
+  pp->stack_len[si] = (uint32_t)(pp->stack_ids.n - first);
+  return 0;
+}
+
+/* ---- labels and samples ------------------------------------------------ */
+
+static prof__pb_label *prof__pp_label(struct prof__pp *pp, int64_t key,
+                                      int64_t str, int64_t num) {
+  for (size_t i = 0; i < pp->labels.n; i++) {
+    prof__pb_label *l = PROF__PP_AT(pp->labels, prof__pb_label *, i);
+    if (l->key == key && l->str == str && l->num == num)
+      return l;
+  }
+  prof__pb_label *l = malloc(sizeof(*l));
+  prof__pb_label **slot = l ? prof__pp_push(&pp->labels, sizeof(*slot))
+                            : NULL;
+  if (slot == NULL) {
+    free(l);
+    return NULL;
+  }
+  perftools__profiles__label__init(l);
+  l->key = key;
+  l->str = str;
+  l->num = num;
+  *slot = l;
+  return l;
+}
+
+/* The runtime label of a sample: its leaf frame's runtime. */
+static prof__pb_label *prof__pp_runtime_label(struct prof__pp *pp,
+                                              const struct prof__model_stack
+                                                  *st) {
+  const char *rt = PROF__RUNTIME_NATIVE;
+  if (st->nframes > 0)
+    rt = pp->m->frames[st->frames[st->nframes - 1]].runtime;
+  int64_t key = prof__pp_str(pp, "runtime"), val = prof__pp_str(pp, rt);
+  return key < 0 || val < 0 ? NULL : prof__pp_label(pp, key, val, 0);
+}
+
+/* The shared label list {thread, tid, runtime} for a sample; the lists
+ * are few (threads x runtimes), so a linear search from `first` (this
+ * thread's first list) is enough. */
+static prof__pb_label **prof__pp_label_set(struct prof__pp *pp, size_t first,
+                                           prof__pb_label *lt,
+                                           prof__pb_label *ltid,
+                                           prof__pb_label *lr) {
+  for (size_t i = first; i < pp->label_sets.n; i++) {
+    prof__pb_label **set = PROF__PP_AT(pp->label_sets, prof__pb_label **, i);
+    if (set[2] == lr)
+      return set;
+  }
+  prof__pb_label **set = malloc(3 * sizeof(*set));
+  prof__pb_label ***slot =
+      set ? prof__pp_push(&pp->label_sets, sizeof(*slot)) : NULL;
+  if (slot == NULL) {
+    free(set);
+    return NULL;
+  }
+  set[0] = lt;
+  set[1] = ltid;
+  set[2] = lr;
+  *slot = set;
+  return set;
+}
+
+/* Fills the Sample messages of thread t from *next on. Stacks must have
+ * their location ids already (prof__pp_stack), so pointers into
+ * pp->stack_ids are final. */
+static int prof__pp_thread(struct prof__pp *pp,
+                           const struct prof__model_thread *t,
+                           size_t *next) {
+  int64_t kthread = prof__pp_str(pp, "thread"), ktid = prof__pp_str(pp, "tid");
+  int64_t label = prof__pp_str_owned(pp, prof__thread_label(t));
+  size_t first_set = pp->label_sets.n;
+  prof__pb_label *lt = NULL, *ltid = NULL;
+  if (kthread >= 0 && label >= 0 && ktid >= 0) {
+    lt = prof__pp_label(pp, kthread, label, 0);
+    ltid = prof__pp_label(pp, ktid, 0, t->tid);
+  }
+  if (lt == NULL || ltid == NULL)
+    return -1;
+  for (size_t i = 0; i < t->nsamples; i++) {
+    const struct prof__model_sample *s = &t->samples[i];
+    prof__pb_label *lr = prof__pp_runtime_label(pp, &pp->m->stacks[s->stack]);
+    prof__pb_label **set =
+        lr ? prof__pp_label_set(pp, first_set, lt, ltid, lr) : NULL;
+    if (set == NULL)
+      return -1;
+    size_t k = (*next)++;
+    prof__pb_sample *ps = &pp->samples[k];
+    perftools__profiles__sample__init(ps);
+    ps->n_label = 3;
+    ps->label = set;
+    ps->n_value = 2;
+    ps->value = &pp->values[2 * k];
+    ps->value[0] = (int64_t)s->count;
+    ps->value[1] = (int64_t)s->weight_ns;
+    ps->n_location_id = pp->stack_len[s->stack];
+    ps->location_id =
+        &PROF__PP_AT(pp->stack_ids, uint64_t, pp->stack_off[s->stack] - 1);
+  }
+  return 0;
+}
+
+/* ---- mappings and profile header ---------------------------------------- */
+
+static int prof__pp_mappings(struct prof__pp *pp) {
+  const struct prof__model *m = pp->m;
+  size_t n = m->nmodules ? m->nmodules : 1;
+  pp->maps = calloc(n, sizeof(*pp->maps));
+  pp->map_ptrs = calloc(n, sizeof(*pp->map_ptrs));
+  if (pp->maps == NULL || pp->map_ptrs == NULL)
+    return -1;
+  for (size_t i = 0; i < m->nmodules; i++) {
+    const struct prof__model_module *mod = &m->modules[i];
+    prof__pb_mapping *mp = &pp->maps[i];
+    perftools__profiles__mapping__init(mp);
+    mp->id = i + 1;
+    mp->memory_start = mod->start;
+    mp->memory_limit = mod->limit;
+    mp->file_offset = mod->file_offset;
+    mp->filename = prof__pp_str(pp, mod->path);
+    mp->build_id = prof__pp_str(pp, mod->build_id);
+    if (mp->filename < 0 || mp->build_id < 0)
+      return -1;
+    /* Symbols come with the profile: pprof must not look for them. */
+    mp->has_functions = mp->has_filenames = 1;
+    mp->has_line_numbers = mp->has_inline_frames = 1;
+    pp->map_ptrs[i] = mp;
+  }
+  return 0;
+}
+
+/* Nanoseconds between samples: from the rate, else the mean weight of a
+ * sample (files converted from formats without a rate), else the
+ * default rate's. */
+static uint64_t prof__pp_period(const struct prof__model *m) {
+  uint64_t w = 0, c = 0;
+  if (m->hz != 0)
+    return prof__period_ns(m);
+  for (size_t i = 0; i < m->nthreads; i++)
+    for (size_t k = 0; k < m->threads[i].nsamples; k++) {
+      w += m->threads[i].samples[k].weight_ns;
+      c += m->threads[i].samples[k].count;
+    }
+  return c != 0 && w / c != 0 ? w / c : prof__period_ns(m);
+}
+
+/* The session length, or (when unknown) the busiest thread's weight, a
+ * lower bound of it. */
+static uint64_t prof__pp_duration(const struct prof__model *m) {
+  uint64_t best = 0;
+  if (m->duration_ns != 0)
+    return m->duration_ns;
+  for (size_t i = 0; i < m->nthreads; i++) {
+    uint64_t w = 0;
+    for (size_t k = 0; k < m->threads[i].nsamples; k++)
+      w += m->threads[i].samples[k].weight_ns;
+    if (w > best)
+      best = w;
+  }
+  return best;
+}
+
+/* Adds a printf-formatted comment. 0 or -1 on ENOMEM. */
+__attribute__((format(printf, 2, 3))) static int
+prof__pp_commentf(struct prof__pp *pp, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+  if (s == NULL || pp->ncomments == PROF__PP_NCOMMENTS) {
+    free(s);
+    return -1;
+  }
+  va_start(ap, fmt);
+  vsnprintf(s, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  int64_t id = prof__pp_str_owned(pp, s);
+  if (id < 0)
+    return -1;
+  pp->comments[pp->ncomments++] = id;
+  return 0;
+}
+
+static int prof__pp_comments(struct prof__pp *pp) {
+  const struct prof__model *m = pp->m;
+  const struct prof__model_counters *c = &m->counters;
+  if (prof__pp_commentf(pp, "libprof %s program=%s pid=%lld",
+                        PROF_VERSION_STRING, m->program ? m->program : "",
+                        (long long)m->pid) ||
+      prof__pp_commentf(pp, "mode=%s hz=%u weight=%s",
+                        m->mode ? m->mode : "", m->hz,
+                        m->weight_kind ? m->weight_kind : "cpu"))
+    return -1;
+  return prof__pp_commentf(
+      pp, "samples=%llu dropped=%llu truncated=%llu unwind_failed=%llu "
+          "misuse=%llu",
+      (unsigned long long)c->samples, (unsigned long long)c->dropped,
+      (unsigned long long)c->truncated,
+      (unsigned long long)c->unwind_failed, (unsigned long long)c->misuse);
+}
+
+/* sample_type, period_type, period, times and comments of p. */
+static int prof__pp_header(struct prof__pp *pp, prof__pb_profile *p) {
+  const struct prof__model *m = pp->m;
+  const char *kind = (m->weight_kind && strcmp(m->weight_kind, "wall") == 0)
+                         ? "wall" : "cpu";
+  int64_t samples = prof__pp_str(pp, "samples");
+  int64_t count = prof__pp_str(pp, "count");
+  int64_t k = prof__pp_str(pp, kind);
+  int64_t ns = prof__pp_str(pp, "nanoseconds");
+  if (samples < 0 || count < 0 || k < 0 || ns < 0 ||
+      prof__pp_comments(pp) != 0)
+    return -1;
+  for (int i = 0; i < 3; i++)
+    perftools__profiles__value_type__init(&pp->types[i]);
+  pp->types[0].type = samples;
+  pp->types[0].unit = count;
+  pp->types[1].type = pp->types[2].type = k;
+  pp->types[1].unit = pp->types[2].unit = ns;
+  pp->type_ptrs[0] = &pp->types[0];
+  pp->type_ptrs[1] = &pp->types[1];
+  p->n_sample_type = 2;
+  p->sample_type = pp->type_ptrs;
+  p->period_type = &pp->types[2];
+  p->period = (int64_t)prof__pp_period(m);
+  p->default_sample_type = k;
+  p->time_nanos = (int64_t)m->start_unix_ns;
+  p->duration_nanos = (int64_t)prof__pp_duration(m);
+  p->n_comment = pp->ncomments;
+  p->comment = pp->comments;
+  return 0;
+}
+
+/* ---- building and packing ------------------------------------------------ */
+
+static int prof__pp_samples(struct prof__pp *pp) {
+  const struct prof__model *m = pp->m;
+  size_t total = 0, next = 0;
+
+  pp->stack_off = calloc(m->nstacks + 1, sizeof(*pp->stack_off));
+  pp->stack_len = calloc(m->nstacks + 1, sizeof(*pp->stack_len));
+  if (pp->stack_off == NULL || pp->stack_len == NULL)
+    return -1;
+  /* Location ids of every stack first: the id pool moves while it grows,
+   * and samples point into it. */
+  for (size_t i = 0; i < m->nthreads; i++) {
+    total += m->threads[i].nsamples;
+    for (size_t k = 0; k < m->threads[i].nsamples; k++)
+      if (prof__pp_stack(pp, m->threads[i].samples[k].stack) != 0)
+        return -1;
+  }
+  pp->samples = calloc(total + 1, sizeof(*pp->samples));
+  pp->sample_ptrs = calloc(total + 1, sizeof(*pp->sample_ptrs));
+  pp->values = calloc(2 * total + 1, sizeof(*pp->values));
+  if (pp->samples == NULL || pp->sample_ptrs == NULL || pp->values == NULL)
+    return -1;
+  for (size_t i = 0; i < m->nthreads; i++)
+    if (prof__pp_thread(pp, &m->threads[i], &next) != 0)
+      return -1;
+  for (size_t i = 0; i < total; i++)
+    pp->sample_ptrs[i] = &pp->samples[i];
+  return 0;
+}
+
+static int prof__pp_build(struct prof__pp *pp, prof__pb_profile *p) {
+  const struct prof__model *m = pp->m;
+  if (prof__pp_str(pp, "") != 0 || prof__pp_mappings(pp) != 0 ||
+      prof__pp_samples(pp) != 0 || prof__pp_header(pp, p) != 0)
+    return PROF_ENOMEM;
+  p->n_sample = 0;
+  for (size_t i = 0; i < m->nthreads; i++)
+    p->n_sample += m->threads[i].nsamples;
+  p->sample = pp->sample_ptrs;
+  p->n_mapping = m->nmodules;
+  p->mapping = pp->map_ptrs;
+  p->n_location = pp->locs.n;
+  p->location = pp->locs.v;
+  p->n_function = pp->funcs.n;
+  p->function = pp->funcs.v;
+  /* protobuf-c only reads the strings; its field type is not const. */
+  p->n_string_table = pp->strs.n;
+  p->string_table = pp->strs.v;
+  return 0;
+}
+
+static void prof__pp_free_ptrs(struct prof__pp_vec *a) {
+  for (size_t i = 0; i < a->n; i++)
+    free(PROF__PP_AT(*a, void *, i));
+  free(a->v);
+}
+
+static void prof__pp_free(struct prof__pp *pp) {
+  prof__pp_free_ptrs(&pp->owned);
+  prof__pp_free_ptrs(&pp->funcs);
+  prof__pp_free_ptrs(&pp->locs);
+  prof__pp_free_ptrs(&pp->labels);
+  prof__pp_free_ptrs(&pp->label_sets);
+  free(pp->strs.v);
+  free(pp->loc_frames.v);
+  free(pp->loc_off.v);
+  free(pp->stack_ids.v);
+  free(pp->stack_off);
+  free(pp->stack_len);
+  free(pp->samples);
+  free(pp->sample_ptrs);
+  free(pp->values);
+  free(pp->maps);
+  free(pp->map_ptrs);
+  prof__hash_free(&pp->str_tab);
+  prof__hash_free(&pp->func_tab);
+  prof__hash_free(&pp->loc_tab);
+  free(pp);
+}
+
+int prof__write_pprof(const struct prof__model *m, FILE *fp) {
+  struct prof__pp *pp = calloc(1, sizeof(*pp));
+  prof__pb_profile p;
+  if (pp == NULL)
+    return PROF_ENOMEM;
+  pp->m = m;
+  perftools__profiles__profile__init(&p);
+  int rc = prof__pp_build(pp, &p);
+  if (rc == 0)
+    rc = prof__gzip_pack(&p.base, fp);
+  prof__pp_free(pp);
+  return rc;
+}

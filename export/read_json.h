@@ -1,0 +1,37 @@
+/* Shared pieces of the JSON readers (speedscope and d3-flame-graph):
+ * typed getters over jansson values and the two format readers.
+ * Private to export/. Thread-safe (no shared state); never in a signal
+ * handler. */
+#ifndef PROF_EXPORT_READ_JSON_H
+#define PROF_EXPORT_READ_JSON_H
+
+#include <jansson.h>
+
+#include "export/model.h"
+
+/* Member k of object o as a string, or NULL when absent or not a string. */
+PROF__HIDDEN const char *prof__rj_str(const json_t *o, const char *k);
+
+/* Member k as a non-negative integer (JSON integer, or a real with no
+ * fraction). Returns 1 and sets *v, 0 when absent, -1 when of the wrong
+ * type or negative. */
+PROF__HIDDEN int prof__rj_u64(const json_t *o, const char *k, uint64_t *v);
+
+/* A JSON number as a double; 0 when j is not a number. */
+PROF__HIDDEN double prof__rj_num(const json_t *j);
+
+/* Interns the stack frames[0..n) (model frame indices, root first) and
+ * adds the sample to thread ti. Marks the stack truncated when its root
+ * is the synthetic "[truncated]" frame. 0 or PROF_ENOMEM. */
+PROF__HIDDEN int prof__rj_add(struct prof__model *m, size_t ti,
+                              const uint32_t *frames, uint32_t n,
+                              uint64_t count, uint64_t weight_ns);
+
+/* Readers of a parsed document; err gets a one-line message. */
+PROF__HIDDEN int prof__read_speedscope(struct prof__model *m,
+                                       const json_t *root, char *err,
+                                       size_t errlen);
+PROF__HIDDEN int prof__read_d3(struct prof__model *m, const json_t *root,
+                               char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,173 @@
+/* libprof — in-process sampling CPU profiler for mixed native/managed code.
+ *
+ * One public header. Every declaration states:
+ *   - thread safety ("thread-safe" = may be called from any thread at once),
+ *   - async-signal safety ("AS-safe" = may be called from a signal handler),
+ *   - ownership of any pointer it takes or returns.
+ * Nothing in this API aborts the host: errors are negative PROF_E* codes,
+ * explained by prof_strerror().
+ */
+#ifndef LIBPROF_H
+#define LIBPROF_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define PROF_EXTERN __attribute__((visibility("default")))
+#else
+#define PROF_EXTERN
+#endif
+
+#define PROF_VERSION_MAJOR 0
+#define PROF_VERSION_MINOR 1
+#define PROF_VERSION_PATCH 0
+#define PROF_VERSION_STRING "0.1.0"
+
+/* Error codes. Always negative; 0 is success. */
+enum prof_error {
+  PROF_EINVAL = -1,      /* an argument is out of its documented range */
+  PROF_ENOMEM = -2,      /* an allocation failed; nothing was changed */
+  PROF_EBUSY = -3,       /* profiling is already running */
+  PROF_ENOTRUNNING = -4, /* prof_stop() without a running session */
+  PROF_EVERSION = -5,    /* hook contract version is not 0 */
+  PROF_ETOOMANY = -6,    /* PROF_MAX_RUNTIMES runtimes are registered */
+  PROF_EOUTPUT = -7,     /* the output path cannot be written */
+  PROF_ESIGNAL = -8,     /* the sampling signal is taken or invalid */
+  PROF_ETRIGGER = -9,    /* no sampling trigger could be created */
+  PROF_EUNWIND = -10,    /* the DWARF unwinder (libunwind) cannot be loaded */
+  PROF_EFORMAT = -11,    /* unknown output format, or malformed input file */
+  PROF_ECONFIG = -12,    /* a LIBPROF_* environment variable is invalid */
+  PROF_EIO = -13,        /* reading or writing a file failed */
+  PROF_ESTATE = -14      /* call not allowed now (e.g. inside the collector) */
+};
+
+/* Returns a static English description of err. Thread-safe, AS-safe.
+ * Unknown codes give "unknown libprof error". Never returns NULL. */
+PROF_EXTERN const char *prof_strerror(int err);
+
+/* Returns PROF_VERSION_STRING of the loaded library. Thread-safe, AS-safe. */
+PROF_EXTERN const char *prof_version(void);
+
+/* ---------------------------------------------------------------------------
+ * Runtime hooks. Same field order and meaning as the argument structs of Go's
+ * runtime.SetCgoTraceback, so the layouts are ABI-compatible with it.
+ * ------------------------------------------------------------------------- */
+struct prof_context_arg {
+  uintptr_t context;
+};
+
+struct prof_traceback_arg {
+  uintptr_t context;     /* 0: the thread is running managed code now */
+  uintptr_t sig_context; /* the signal handler's ucontext_t *          */
+  uintptr_t *buf;        /* write up to max PCs here, innermost first  */
+  uintptr_t max;
+};
+
+struct prof_symbolizer_arg {
+  uintptr_t pc;      /* in: a PC from traceback; 0 = end of batch   */
+  const char *file;  /* out: source file, or NULL                   */
+  uintptr_t lineno;  /* out: line, or 0                              */
+  const char *func;  /* out: function name, or NULL                  */
+  uintptr_t entry;   /* out: function entry PC, or 0                 */
+  uintptr_t more;    /* out: non-zero = call again for this pc       */
+  uintptr_t data;    /* the runtime's scratch; kept across `more`    */
+};
+
+/* At least this many runtimes can be registered at once. */
+#define PROF_MAX_RUNTIMES 16
+
+/* Registers a managed runtime. version must be 0.
+ *  traceback  (required) runs INSIDE the SIGPROF handler: it must be AS-safe,
+ *             must not allocate, lock or block. Arg: struct prof_traceback_arg.
+ *  context    (optional, may be NULL) runs on the crossing thread from
+ *             prof_enter_native (context == 0 in: store a non-zero value) and
+ *             prof_leave_native (context != 0 in: release it).
+ *  symbolizer (optional) runs in libprof's collector thread, never
+ *             concurrently with itself; may allocate. The strings it returns
+ *             must stay valid until it is called with pc == 0.
+ *  name       copied; shown on every frame of this runtime ("native" is
+ *             reserved). NULL or "" gives PROF_EINVAL.
+ * Returns a runtime id >= 0, or PROF_EVERSION, PROF_EINVAL, PROF_ETOOMANY.
+ * May be called before or after prof_start(). Thread-safe. Not AS-safe. */
+PROF_EXTERN int prof_runtime_register(int version, const char *name,
+                                      void (*traceback)(void *),
+                                      void (*context)(void *),
+                                      void (*symbolizer)(void *));
+
+/* Language crossings. Called on the crossing thread, in matched pairs:
+ *   prof_enter_managed: native code is about to run managed code,
+ *   prof_leave_managed: ...and that managed code has returned;
+ *   prof_enter_native:  managed code is about to call native code,
+ *   prof_leave_native:  ...and that native call has returned.
+ * The first crossing on a thread allocates that thread's context slice
+ * (outside any signal handler). Misuse (unmatched leave, unknown runtime id,
+ * nesting beyond capacity) never crashes: it is counted in the summary and
+ * the affected samples are marked truncated.
+ * Thread-safe (each thread touches only its own slice). Not AS-safe. */
+PROF_EXTERN void prof_enter_managed(int runtime);
+PROF_EXTERN void prof_leave_managed(int runtime);
+PROF_EXTERN void prof_enter_native(int runtime);
+PROF_EXTERN void prof_leave_native(int runtime);
+
+/* ---------------------------------------------------------------------------
+ * Sessions.
+ * ------------------------------------------------------------------------- */
+
+/* Options for prof_start(). A field left 0 / NULL takes the value of its
+ * LIBPROF_* environment variable, or the default when that is unset. */
+struct prof_options {
+  const char *out;     /* LIBPROF_OUT: output path; "%p" = pid          */
+  int hz;              /* LIBPROF_HZ: 1..100000, default 100            */
+  const char *mode;    /* LIBPROF_MODE: cpu|timer|itimer|wall           */
+  const char *format;  /* LIBPROF_FORMAT: comma list, default by ext    */
+  int max_depth;       /* LIBPROF_MAX_DEPTH: 1..4096, default 256       */
+  int signal;          /* LIBPROF_SIGNAL: default SIGPROF               */
+  int quiet;           /* LIBPROF_QUIET: 1 = no summary line, -1 = show */
+  const char *unwind;  /* LIBPROF_UNWIND: dwarf|fp, default dwarf       */
+};
+
+/* Starts a profiling session. opts may be NULL (all from environment).
+ * An invalid setting prints one line naming it to stderr and returns
+ * PROF_ECONFIG / PROF_EOUTPUT without starting anything.
+ * Returns 0 or a negative error (PROF_EBUSY if already running).
+ * Thread-safe (serialized internally). Not AS-safe. */
+PROF_EXTERN int prof_start(const struct prof_options *opts);
+
+/* Stops sampling, drains every sample already taken, and writes the output
+ * (temporary file renamed into place). Prints the summary line unless quiet.
+ * Returns 0, PROF_ENOTRUNNING, or the error of the write (the session is
+ * stopped either way). Thread-safe. Not AS-safe. */
+PROF_EXTERN int prof_stop(void);
+
+/* Returns 1 while a session is sampling, else 0. Thread-safe, AS-safe. */
+PROF_EXTERN int prof_running(void);
+
+/* ---------------------------------------------------------------------------
+ * Profile files (used by the `libprof` CLI; work without a session).
+ * ------------------------------------------------------------------------- */
+
+/* Converts a profile file to another format. in is read in any format that
+ * holds enough (speedscope, d3, collapsed); format NULL = by out's extension.
+ * The output is written to a temporary file and renamed: on error nothing is
+ * left at out. errbuf (may be NULL) receives a one-line message.
+ * Thread-safe. Not AS-safe. */
+PROF_EXTERN int prof_convert(const char *in, const char *out,
+                             const char *format, char *errbuf,
+                             unsigned errlen);
+
+/* Prints to the stream `out` (a FILE *) a table of the top functions by self
+ * weight, with total weight and percentages, from a libprof speedscope file.
+ * top <= 0 means 20. thread NULL = all threads, otherwise a thread name or
+ * tid. Thread-safe. Not AS-safe. */
+PROF_EXTERN int prof_report(const char *in, void *out, int top,
+                            const char *thread, char *errbuf,
+                            unsigned errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LIBPROF_H */

@@ -1,0 +1,130 @@
+#include "profiler/aggregate.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void prof__agg_init(struct prof__agg *a) { memset(a, 0, sizeof(*a)); }
+
+void prof__agg_destroy(struct prof__agg *a) {
+  free(a->entries);
+  free(a->table);
+  free(a->arena);
+  free(a->threads);
+  memset(a, 0, sizeof(*a));
+}
+
+static uint64_t prof__hash(int32_t tid, const struct prof__rawframe *f,
+                           uint32_t n) {
+  uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)(uint32_t)tid;
+  for (uint32_t i = 0; i < n; i++) {
+    h = (h ^ f[i].pc) * 0x100000001b3ull;
+    h = (h ^ ((uint64_t)f[i].id << 8 | f[i].kind)) * 0x100000001b3ull;
+  }
+  return h ^ (h >> 29);
+}
+
+static int prof__grow(void **p, size_t *cap, size_t need, size_t elem) {
+  if (need <= *cap)
+    return 0;
+  size_t c = *cap ? *cap : 256;
+  while (c < need)
+    c *= 2;
+  void *q = realloc(*p, c * elem);
+  if (!q)
+    return -1;
+  *p = q;
+  *cap = c;
+  return 0;
+}
+
+static int prof__rehash(struct prof__agg *a) {
+  size_t size = a->tablesize ? a->tablesize * 2 : 1024;
+  uint32_t *t = calloc(size, sizeof(*t));
+  if (!t)
+    return -1;
+  for (size_t i = 0; i < a->nentries; i++) {
+    size_t j = a->entries[i].hash & (size - 1);
+    while (t[j])
+      j = (j + 1) & (size - 1);
+    t[j] = (uint32_t)(i + 1);
+  }
+  free(a->table);
+  a->table = t;
+  a->tablesize = size;
+  return 0;
+}
+
+static int prof__same_stack(const struct prof__agg *a,
+                            const struct prof__agg_entry *e, uint64_t h,
+                            int32_t tid, const struct prof__rawframe *f,
+                            uint32_t n) {
+  return e->hash == h && e->tid == tid && e->nframes == n &&
+         memcmp(a->arena + e->off, f, n * sizeof(*f)) == 0;
+}
+
+int prof__agg_add(struct prof__agg *a, int32_t tid,
+                  const struct prof__rawframe *f, uint32_t n,
+                  uint64_t weight_ns) {
+  if ((a->nentries + 1) * 2 > a->tablesize && prof__rehash(a) != 0)
+    return -1;
+  uint64_t h = prof__hash(tid, f, n);
+  size_t j = h & (a->tablesize - 1);
+  for (; a->table[j]; j = (j + 1) & (a->tablesize - 1)) {
+    struct prof__agg_entry *e = &a->entries[a->table[j] - 1];
+    if (prof__same_stack(a, e, h, tid, f, n)) {
+      e->count++;
+      e->weight_ns += weight_ns;
+      return 0;
+    }
+  }
+  if (prof__grow((void **)&a->entries, &a->capentries, a->nentries + 1,
+                 sizeof(*a->entries)) ||
+      prof__grow((void **)&a->arena, &a->caparena, a->narena + n,
+                 sizeof(*a->arena)))
+    return -1;
+  memcpy(a->arena + a->narena, f, n * sizeof(*f));
+  a->entries[a->nentries] =
+      (struct prof__agg_entry){h, tid, n, a->narena, 1, weight_ns};
+  a->narena += n;
+  a->table[j] = (uint32_t)++a->nentries;
+  return 0;
+}
+
+/* 0 if the thread is gone (the name stays as last read). */
+static int prof__read_comm(int32_t tid, char *name, size_t len) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/self/task/%d/comm", tid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  ssize_t n = read(fd, name, len - 1);
+  close(fd);
+  if (n <= 0)
+    return 0;
+  while (n > 0 && (name[n - 1] == '\n' || name[n - 1] == '\0'))
+    n--;
+  name[n] = '\0';
+  return 1;
+}
+
+void prof__agg_thread_seen(struct prof__agg *a, int32_t tid) {
+  for (size_t i = a->nthreads; i-- > 0;)
+    if (a->threads[i].tid == tid)
+      return;
+  if (prof__grow((void **)&a->threads, &a->capthreads, a->nthreads + 1,
+                 sizeof(*a->threads)))
+    return;
+  struct prof__agg_thread *t = &a->threads[a->nthreads++];
+  t->tid = tid;
+  snprintf(t->name, sizeof(t->name), "thread-%d", tid);
+  prof__read_comm(tid, t->name, sizeof(t->name));
+}
+
+void prof__agg_thread_names(struct prof__agg *a) {
+  for (size_t i = 0; i < a->nthreads; i++)
+    prof__read_comm(a->threads[i].tid, a->threads[i].name,
+                    sizeof(a->threads[i].name));
+}

@@ -1,0 +1,237 @@
+/* LIBPROF_* parsing. Every bad value is reported by name, with what the
+ * variable accepts, before anything starts: a profiler that fails at exit
+ * would lose the whole run. */
+#include "profiler/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "export/export.h"
+#include "unwind/unwind.h"
+
+const char *const prof__mode_names[] = {"cpu", "timer", "itimer", "wall"};
+
+struct prof__cfgctx {
+  char *err;
+  size_t errlen;
+};
+
+static int prof__bad(struct prof__cfgctx *x, const char *var, const char *val,
+                     const char *accepts) {
+  snprintf(x->err, x->errlen,
+           "libprof: %s=\"%s\" is invalid: expected %s; profiling is off",
+           var, val, accepts);
+  return PROF_ECONFIG;
+}
+
+static const char *prof__env(const char *name) {
+  const char *v = secure_getenv(name);
+  return v && v[0] ? v : NULL;
+}
+
+/* Strict decimal integer in [lo, hi]: no sign tricks, no trailing text. */
+static int prof__parse_int(const char *s, long lo, long hi, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s || *end != '\0' || v < lo || v > hi)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+static int prof__int_opt(struct prof__cfgctx *x, int given, const char *var,
+                         long lo, long hi, long dflt, const char *accepts,
+                         int *out) {
+  if (given) {
+    if (given < lo || given > hi) {
+      char v[32];
+      snprintf(v, sizeof(v), "%d", given);
+      return prof__bad(x, var, v, accepts);
+    }
+    *out = given;
+    return 0;
+  }
+  const char *s = prof__env(var);
+  long v = dflt;
+  if (s && prof__parse_int(s, lo, hi, &v) != 0)
+    return prof__bad(x, var, s, accepts);
+  *out = (int)v;
+  return 0;
+}
+
+static int prof__name_opt(struct prof__cfgctx *x, const char *given,
+                          const char *var, const char *const *names, int n,
+                          int dflt, const char *accepts, int *out) {
+  const char *s = given ? given : prof__env(var);
+  *out = dflt;
+  if (!s)
+    return 0;
+  for (int i = 0; i < n; i++)
+    if (strcmp(s, names[i]) == 0) {
+      *out = i;
+      return 0;
+    }
+  return prof__bad(x, var, s, accepts);
+}
+
+static int prof__parse_signal(const char *s) {
+  static const struct { const char *name; int sig; } names[] = {
+      {"SIGPROF", SIGPROF}, {"SIGVTALRM", SIGVTALRM}, {"SIGALRM", SIGALRM},
+      {"SIGUSR1", SIGUSR1}, {"SIGUSR2", SIGUSR2}};
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    if (strcmp(s, names[i].name) == 0 || strcmp(s, names[i].name + 3) == 0)
+      return names[i].sig;
+  long v;
+  if (strncmp(s, "SIGRTMIN+", 9) == 0 &&
+      prof__parse_int(s + 9, 0, SIGRTMAX - SIGRTMIN, &v) == 0)
+    return SIGRTMIN + (int)v;
+  if (prof__parse_int(s, 1, SIGRTMAX, &v) != 0)
+    return -1;
+  int ok = v == SIGPROF || v == SIGVTALRM || v == SIGALRM || v == SIGUSR1 ||
+           v == SIGUSR2 || (v >= SIGRTMIN && v <= SIGRTMAX);
+  return ok ? (int)v : -1;
+}
+
+static int prof__signal_opt(struct prof__cfgctx *x, int given, int *out) {
+  static const char accepts[] =
+      "SIGPROF, SIGVTALRM, SIGALRM, SIGUSR1, SIGUSR2, SIGRTMIN+N or their "
+      "numbers";
+  char buf[16];
+  const char *s = prof__env("LIBPROF_SIGNAL");
+  if (given) {
+    snprintf(buf, sizeof(buf), "%d", given);
+    s = buf;
+  }
+  *out = SIGPROF;
+  if (s && (*out = prof__parse_signal(s)) < 0)
+    return prof__bad(x, "LIBPROF_SIGNAL", s, accepts);
+  return 0;
+}
+
+/* Expands %p (pid) and %% in the output path. */
+static int prof__expand(const char *in, char *out, size_t len) {
+  size_t j = 0;
+  for (const char *p = in; *p; p++) {
+    char tmp[24];
+    const char *add = tmp;
+    if (p[0] == '%' && p[1] == 'p') {
+      snprintf(tmp, sizeof(tmp), "%ld", (long)getpid());
+      p++;
+    } else if (p[0] == '%' && p[1] == '%') {
+      tmp[0] = '%', tmp[1] = '\0';
+      p++;
+    } else {
+      tmp[0] = *p, tmp[1] = '\0';
+    }
+    size_t n = strlen(add);
+    if (j + n + 1 > len)
+      return -1;
+    memcpy(out + j, add, n);
+    j += n;
+  }
+  out[j] = '\0';
+  return 0;
+}
+
+/* Proves the output directory takes a new file now, not at exit. */
+static int prof__check_dir(struct prof__cfgctx *x, const char *path) {
+  char probe[4200];
+  const char *slash = strrchr(path, '/');
+  int dirlen = slash ? (int)(slash - path) : 1;
+  snprintf(probe, sizeof(probe), "%.*s/.libprof-probe-XXXXXX", dirlen,
+           slash ? (slash == path ? "/" : path) : ".");
+  int fd = mkstemp(probe);
+  if (fd < 0) {
+    snprintf(x->err, x->errlen,
+             "libprof: LIBPROF_OUT=\"%s\": cannot create files in %.*s (%s); "
+             "expected a path in an existing, writable directory; profiling "
+             "is off",
+             path, dirlen, slash ? path : ".", strerror(errno));
+    return PROF_EOUTPUT;
+  }
+  close(fd);
+  unlink(probe);
+  return 0;
+}
+
+static int prof__out_opt(struct prof__cfgctx *x, const struct prof_options *o,
+                         struct prof__config *c) {
+  const char *s = o && o->out ? o->out : prof__env("LIBPROF_OUT");
+  if (!s || !s[0])
+    return PROF_EINVAL;
+  if (prof__expand(s, c->out, sizeof(c->out)) != 0)
+    return prof__bad(x, "LIBPROF_OUT", s, "a path shorter than 4096 bytes");
+  return prof__check_dir(x, c->out);
+}
+
+static int prof__format_opt(struct prof__cfgctx *x, const char *given,
+                            struct prof__config *c) {
+  const char *s = given ? given : prof__env("LIBPROF_FORMAT");
+  const char *bad = NULL;
+  if (s && prof__format_parse(s, &c->formats, &bad) != 0)
+    return prof__bad(x, "LIBPROF_FORMAT", s,
+                     "a comma list of speedscope, d3, collapsed, pprof");
+  if (!s) {
+    c->formats = prof__format_from_path(c->out);
+    if (!c->formats)
+      c->formats = PROF__FMT_SPEEDSCOPE;
+  }
+  return 0;
+}
+
+static int prof__misc_opts(struct prof__cfgctx *x, const struct prof_options *o,
+                           struct prof__config *c) {
+  static const char *const unwinds[] = {"dwarf", "fp"};
+  static const char *const weights[] = {"samples", "ns"};
+  static const char *const bools[] = {"0", "1"};
+  long stack = 16384;
+  const char *s = prof__env("LIBPROF_STACK_BYTES");
+  if (s && prof__parse_int(s, 1024, 262144, &stack) != 0)
+    return prof__bad(x, "LIBPROF_STACK_BYTES", s,
+                     "an integer from 1024 to 262144");
+  c->stack_bytes = (size_t)stack;
+  int err = prof__name_opt(x, o ? o->unwind : NULL, "LIBPROF_UNWIND", unwinds,
+                           2, 0, "dwarf or fp", &c->unwind);
+  if (!err)
+    err = prof__name_opt(x, NULL, "LIBPROF_COLLAPSED_WEIGHT", weights, 2, 0,
+                         "samples or ns", &c->collapsed_ns);
+  if (!err)
+    err = prof__name_opt(x, NULL, "LIBPROF_KEEP_INTERNALS", bools, 2, 0,
+                         "0 or 1", &c->keep_internals);
+  int q = o ? o->quiet : 0;
+  c->quiet = q ? q > 0 : prof__env("LIBPROF_QUIET") != NULL;
+  return err;
+}
+
+int prof__config_load(const struct prof_options *o, struct prof__config *c,
+                      char *err, size_t errlen) {
+  struct prof__cfgctx x = {err, errlen};
+  int mode = 0;
+  memset(c, 0, sizeof(*c));
+  err[0] = '\0';
+  int r = prof__out_opt(&x, o, c);
+  if (!r)
+    r = prof__int_opt(&x, o ? o->hz : 0, "LIBPROF_HZ", 1, 100000, 100,
+                      "an integer from 1 to 100000", &c->hz);
+  if (!r)
+    r = prof__name_opt(&x, o ? o->mode : NULL, "LIBPROF_MODE",
+                       prof__mode_names, 4, 0, "cpu, timer, itimer or wall",
+                       &mode);
+  if (!r)
+    r = prof__int_opt(&x, o ? o->max_depth : 0, "LIBPROF_MAX_DEPTH", 1, 4096,
+                      256, "an integer from 1 to 4096", &c->max_depth);
+  if (!r)
+    r = prof__signal_opt(&x, o ? o->signal : 0, &c->signal);
+  if (!r)
+    r = prof__format_opt(&x, o ? o->format : NULL, c);
+  if (!r)
+    r = prof__misc_opts(&x, o, c);
+  c->mode = (enum prof__mode)mode;
+  return r;
+}

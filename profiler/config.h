@@ -1,0 +1,41 @@
+/* Session configuration: prof_options merged with LIBPROF_* variables. */
+#ifndef PROF_PROFILER_CONFIG_H
+#define PROF_PROFILER_CONFIG_H
+
+#include <stddef.h>
+
+#include "arch/arch.h"
+#include "libprof.h"
+
+enum prof__mode {
+  PROF__MODE_CPU = 0, /* per-thread perf_event task clock            */
+  PROF__MODE_TIMER,   /* per-thread POSIX CPU-clock timer            */
+  PROF__MODE_ITIMER,  /* process-wide setitimer(ITIMER_PROF)         */
+  PROF__MODE_WALL     /* sampler thread signals every thread         */
+};
+
+struct prof__config {
+  char out[4096];      /* output path, %p expanded                   */
+  int hz;
+  enum prof__mode mode;
+  unsigned formats;    /* PROF__FMT_* mask                           */
+  int max_depth;
+  int signal;
+  int quiet;
+  int unwind;          /* enum prof__unwind_mode                     */
+  size_t stack_bytes;  /* bytes of stack copied per sample           */
+  int collapsed_ns;    /* collapsed weights: 1 = ns, 0 = counts      */
+  int keep_internals;  /* keep interpreter frames under managed code */
+};
+
+PROF__HIDDEN extern const char *const prof__mode_names[];
+
+/* Fills c from opts (may be NULL) and the environment (secure_getenv).
+ * On a bad value writes one line naming the variable and what it accepts
+ * into err and returns PROF_ECONFIG (or PROF_EOUTPUT for an unwritable
+ * output directory). An empty or unset output path returns PROF_EINVAL. */
+PROF__HIDDEN int prof__config_load(const struct prof_options *opts,
+                                   struct prof__config *c, char *err,
+                                   size_t errlen);
+
+#endif

@@ -1,0 +1,36 @@
+/* Native symbolization: module + PC -> frames (innermost first). Runs in
+ * the collector thread, never in the signal handler. Each distinct
+ * location is resolved once by the caller (build.c caches results). */
+#ifndef PROF_PROFILER_SYMBOLIZE_H
+#define PROF_PROFILER_SYMBOLIZE_H
+
+#include <stdint.h>
+
+#include "unwind/modules.h"
+
+struct prof__symframe {
+  const char *name; /* never NULL                            */
+  const char *file; /* source file, or NULL                  */
+  uint32_t line;    /* 0 when unknown                        */
+  int inlined;      /* inlined into the next frame emitted   */
+};
+
+/* Receives one frame; strings are valid only during the call.
+ * Returns 0, or non-zero to stop (e.g. ENOMEM). */
+typedef int (*prof__symframe_fn)(void *arg, const struct prof__symframe *f);
+
+struct prof__natsym;
+
+PROF__HIDDEN struct prof__natsym *prof__natsym_new(struct prof__modules *ms);
+PROF__HIDDEN void prof__natsym_free(struct prof__natsym *ns);
+
+/* Emits the frames of native pc in module (PROF__NO_MODULE if unknown).
+ * is_call: pc is a return address, so the call instruction (pc - 1) is
+ * what gets resolved. A PC without a symbol becomes "module+0xoffset"
+ * (offset relative to the load bias, as addr2line takes it), or
+ * "[unknown]" outside any module. Returns what fn returned, or 0. */
+PROF__HIDDEN int prof__natsym_resolve(struct prof__natsym *ns, uint32_t module,
+                                      uint64_t pc, int is_call,
+                                      prof__symframe_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,110 @@
+#include "profiler/symtab.h"
+
+#include <elf.h>
+#include <link.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct prof__sym {
+  uint64_t addr, size;
+  const char *name; /* points into the module image's string table */
+};
+
+struct prof__symtab {
+  struct prof__sym *syms;
+  size_t n;
+};
+
+static const ElfW(Shdr) *prof__section(const unsigned char *img, size_t len,
+                                       uint32_t type) {
+  const ElfW(Ehdr) *eh = (const void *)img;
+  if (eh->e_shoff == 0 || eh->e_shentsize != sizeof(ElfW(Shdr)) ||
+      eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(ElfW(Shdr)) > len)
+    return NULL;
+  const ElfW(Shdr) *sh = (const void *)(img + eh->e_shoff);
+  for (int i = 0; i < eh->e_shnum; i++)
+    if (sh[i].sh_type == type && sh[i].sh_link < eh->e_shnum)
+      return &sh[i];
+  return NULL;
+}
+
+static int prof__by_addr(const void *a, const void *b) {
+  const struct prof__sym *x = a, *y = b;
+  if (x->addr != y->addr)
+    return x->addr < y->addr ? -1 : 1;
+  /* Among aliases prefer the sized, then the global (shorter) name. */
+  if ((x->size == 0) != (y->size == 0))
+    return x->size == 0 ? 1 : -1;
+  return strlen(x->name) < strlen(y->name) ? -1 : 1;
+}
+
+static int prof__load(struct prof__symtab *t, const unsigned char *img,
+                      size_t len, const ElfW(Shdr) *sh) {
+  const ElfW(Ehdr) *eh = (const void *)img;
+  const ElfW(Shdr) *strsh =
+      (const ElfW(Shdr) *)(img + eh->e_shoff) + sh->sh_link;
+  if (sh->sh_offset + sh->sh_size > len ||
+      strsh->sh_offset + strsh->sh_size > len || sh->sh_entsize == 0)
+    return 0;
+  const char *str = (const char *)img + strsh->sh_offset;
+  size_t count = sh->sh_size / sizeof(ElfW(Sym));
+  t->syms = calloc(count ? count : 1, sizeof(*t->syms));
+  if (!t->syms)
+    return -1;
+  const ElfW(Sym) *s = (const void *)(img + sh->sh_offset);
+  for (size_t i = 0; i < count; i++) {
+    int type = ELF64_ST_TYPE(s[i].st_info);
+    if ((type != STT_FUNC && type != STT_GNU_IFUNC) || s[i].st_shndx == 0 ||
+        s[i].st_name >= strsh->sh_size || s[i].st_value == 0)
+      continue;
+    t->syms[t->n++] = (struct prof__sym){s[i].st_value, s[i].st_size,
+                                         str + s[i].st_name};
+  }
+  qsort(t->syms, t->n, sizeof(*t->syms), prof__by_addr);
+  return 0;
+}
+
+struct prof__symtab *prof__symtab_new(const struct prof__module *m) {
+  struct prof__symtab *t = calloc(1, sizeof(*t));
+  if (!t || !m->image || m->image_len < sizeof(ElfW(Ehdr)))
+    return t;
+  const ElfW(Shdr) *sh = prof__section(m->image, m->image_len, SHT_SYMTAB);
+  if (!sh)
+    sh = prof__section(m->image, m->image_len, SHT_DYNSYM);
+  if (sh && prof__load(t, m->image, m->image_len, sh) != 0) {
+    free(t);
+    return NULL;
+  }
+  return t;
+}
+
+void prof__symtab_free(struct prof__symtab *t) {
+  if (!t)
+    return;
+  free(t->syms);
+  free(t);
+}
+
+const char *prof__symtab_lookup(const struct prof__symtab *t, uint64_t vaddr) {
+  size_t lo = 0, hi = t->n;
+  while (lo < hi) { /* first symbol with addr > vaddr */
+    size_t mid = (lo + hi) / 2;
+    if (t->syms[mid].addr <= vaddr)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == 0)
+    return NULL;
+  /* Only the nearest preceding address counts; among its aliases, the
+   * sort put sized ones first. */
+  size_t first = lo - 1;
+  while (first > 0 && t->syms[first - 1].addr == t->syms[lo - 1].addr)
+    first--;
+  for (size_t i = first; i < lo; i++) {
+    const struct prof__sym *s = &t->syms[i];
+    if (vaddr < s->addr + s->size || (s->size == 0 && vaddr == s->addr))
+      return s->name;
+  }
+  return NULL;
+}

@@ -1,0 +1,40 @@
+/* Per-thread state, in initial-exec TLS.
+ *
+ * Why initial-exec: the signal handler reads it, and any other TLS model
+ * may call __tls_get_addr, which can allocate on a thread's first access.
+ * libprof.so is loaded at start-up (linked or LD_PRELOAD), so its static
+ * TLS block always exists. */
+#ifndef PROF_PROFILER_THREAD_H
+#define PROF_PROFILER_THREAD_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "arch/arch.h"
+#include "profiler/sample.h"
+
+/* Crossing records a thread can nest before overflow is counted. */
+#define PROF__SLICE_CAP 128
+
+/* The context slice. Only its own thread writes it; the signal handler on
+ * that same thread reads it, so signal fences (not atomics) order it:
+ *   push: write rec[len], fence, len++
+ *   pop:  len--, fence, release hook. */
+struct prof__slice {
+  volatile uint32_t len;      /* published records                      */
+  volatile uint32_t overflow; /* pushes beyond capacity, not recorded   */
+  volatile uint32_t tainted;  /* a mismatched leave happened; cleared when
+                                 the slice empties                      */
+  struct prof__crossing rec[PROF__SLICE_CAP];
+};
+
+struct prof__tls {
+  struct prof__slice *slice; /* NULL until the thread's first crossing */
+  uint64_t last_ns;          /* CPU (or wall) clock at the last sample  */
+  uint32_t gen;              /* session generation of last_ns           */
+};
+
+PROF__HIDDEN extern __thread struct prof__tls prof__tls
+    __attribute__((tls_model("initial-exec")));
+
+#endif

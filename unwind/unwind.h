@@ -1,0 +1,75 @@
+/* Native stacks: captured in the signal handler, unwound in the collector.
+ *
+ * Why two halves: on this platform libunwind's local unwinder is not safe
+ * in a signal handler (dl_iterate_phdr and its cache lock deadlock against
+ * dlopen/dlclose on other threads; unw_backtrace allocates on new threads).
+ * So the handler only copies registers and the top of the stack into the
+ * sample (prof__stack_capture), and the collector unwinds that snapshot
+ * later with libunwind's remote API, whose memory accessor reads the
+ * snapshot and the modules' private images (modules.h). */
+#ifndef PROF_UNWIND_UNWIND_H
+#define PROF_UNWIND_UNWIND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "arch/arch.h"
+#include "profiler/sample.h"
+#include "unwind/modules.h"
+
+enum prof__unwind_mode {
+  PROF__UNWIND_DWARF = 0, /* DWARF CFI: correct without frame pointers */
+  PROF__UNWIND_FP = 1     /* frame-pointer chain: fast, needs -fno-omit */
+};
+
+/* Result of one unwind. */
+enum prof__unwind_status {
+  PROF__UNWIND_COMPLETE = 0, /* reached the outermost frame              */
+  PROF__UNWIND_DEPTH = 1,    /* stopped at the frame limit              */
+  PROF__UNWIND_FAILED = 2    /* stopped early: no unwind info, snapshot
+                                too short, corrupt stack                */
+};
+
+/* Copies up to max_bytes of the stack from the interrupted stack pointer
+ * into smp->stack, fault-free (process_vm_readv on our own pid), and sets
+ * stack_addr/stack_len. Takes smp->regs as filled already.
+ * PROF__SIGSAFE. */
+PROF__HIDDEN void prof__stack_capture(struct prof__sample *smp,
+                                      size_t max_bytes, pid_t pid);
+
+struct prof__unwinder;
+
+/* Creates an unwinder over ms (not owned). DWARF mode loads libunwind with
+ * dlopen(RTLD_LOCAL); returns PROF_EUNWIND if that fails, PROF_ENOMEM.
+ * Collector thread only. */
+PROF__HIDDEN int prof__unwinder_new(struct prof__unwinder **out,
+                                    enum prof__unwind_mode mode,
+                                    struct prof__modules *ms);
+PROF__HIDDEN void prof__unwinder_free(struct prof__unwinder *u);
+
+/* Unwinds a sample's snapshot. Writes at most max frames, innermost
+ * first: pcs[i] is the PC (frame 0: the interrupted PC; others: return
+ * addresses) and sps[i] that frame's stack pointer (for i > 0 the CFA of
+ * frame i-1). Returns the frame count (>= 1) and sets *status. */
+PROF__HIDDEN int prof__unwind(struct prof__unwinder *u,
+                              const struct prof__sample *smp, uint64_t *pcs,
+                              uint64_t *sps, int max,
+                              enum prof__unwind_status *status);
+
+/* Frame-pointer walk of the snapshot; used by prof__unwind in FP mode and
+ * available to tests. Same contract as prof__unwind. */
+PROF__HIDDEN int prof__unwind_fp(const struct prof__sample *smp,
+                                 uint64_t *pcs, uint64_t *sps, int max,
+                                 enum prof__unwind_status *status);
+
+/* Reads 8 bytes of the snapshot at addr; 0, or -1 if outside it. */
+static inline int prof__snapshot_read(const struct prof__sample *smp,
+                                      uint64_t addr, uint64_t *val) {
+  if (addr < smp->stack_addr || addr + 8 > smp->stack_addr + smp->stack_len)
+    return -1;
+  __builtin_memcpy(val, smp->stack + (addr - smp->stack_addr), 8);
+  return 0;
+}
+
+#endif
