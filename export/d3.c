@@ -8,12 +8,12 @@
  * Extra fields d3-flame-graph ignores: "samples" (inclusive sample count,
  * so conversions keep counts), "file"/"line" when known, and "runtime" on
  * inlined frames (whose libtype cannot hold it).
+ * Siblings are ordered by frame index (the model's frame order).
  * Builds the tree in memory (nodes merged by parent and frame index), then
  * streams it depth first without recursion, so deep stacks cannot
  * overflow the caller's stack. Never in a signal handler. */
 #include <stdlib.h>
 
-#include "export/hash.h"
 #include "export/out.h"
 #include "export/writers.h"
 #include "libprof.h"
@@ -30,12 +30,9 @@ struct prof__d3_node {
 struct prof__d3_tree {
   struct prof__d3_node *nodes;
   size_t n, cap;
-  struct prof__hash_table tab; /* (parent, frame) -> node, frames only */
+  uint32_t *path; /* node ids of the current stack: path[0] = thread */
+  size_t path_cap;
 };
-
-static uint64_t prof__d3_key(uint32_t parent, uint32_t frame) {
-  return prof__hash_u64(prof__hash_u64(PROF__HASH_SEED, parent), frame);
-}
 
 /* Makes room for one more node. 0 or -1 on ENOMEM. */
 static int prof__d3_reserve(struct prof__d3_tree *t) {
@@ -52,10 +49,12 @@ static int prof__d3_reserve(struct prof__d3_tree *t) {
   return 0;
 }
 
-/* Appends a child of `parent` (PROF__D3_NONE for the root) into reserved
- * room; cannot fail. */
-static uint32_t prof__d3_append(struct prof__d3_tree *t, uint32_t parent,
-                                uint32_t frame) {
+/* Appends a child of `parent` (PROF__D3_NONE for the root); returns its
+ * index, or PROF__D3_NONE on ENOMEM. */
+static uint32_t prof__d3_add(struct prof__d3_tree *t, uint32_t parent,
+                             uint32_t frame) {
+  if (prof__d3_reserve(t) != 0)
+    return PROF__D3_NONE;
   uint32_t i = (uint32_t)t->n++;
   struct prof__d3_node *x = &t->nodes[i];
   x->frame = frame;
@@ -73,62 +72,105 @@ static uint32_t prof__d3_append(struct prof__d3_tree *t, uint32_t parent,
   return i;
 }
 
-static uint32_t prof__d3_add(struct prof__d3_tree *t, uint32_t parent,
-                             uint32_t frame) {
-  if (prof__d3_reserve(t) != 0)
-    return PROF__D3_NONE;
-  return prof__d3_append(t, parent, frame);
+struct prof__d3_sort {
+  const struct prof__model *m;
+  const struct prof__model_thread *th;
+};
+
+/* Orders a thread's samples by their stacks, lexicographically on frame
+ * indices, so stacks sharing a prefix are adjacent. */
+static int prof__d3_cmp_sample(const void *a, const void *b, void *arg) {
+  const struct prof__d3_sort *c = arg;
+  const struct prof__model_stack *x =
+      &c->m->stacks[c->th->samples[*(const uint32_t *)a].stack];
+  const struct prof__model_stack *y =
+      &c->m->stacks[c->th->samples[*(const uint32_t *)b].stack];
+  uint32_t n = x->nframes < y->nframes ? x->nframes : y->nframes;
+  for (uint32_t k = 0; k < n; k++)
+    if (x->frames[k] != y->frames[k])
+      return x->frames[k] < y->frames[k] ? -1 : 1;
+  return (x->nframes > n) - (y->nframes > n);
 }
 
-/* The child of parent for frame, created when absent; PROF__D3_NONE on
- * ENOMEM (with the tree unchanged). */
-static uint32_t prof__d3_child(struct prof__d3_tree *t, uint32_t parent,
-                               uint32_t frame) {
-  uint64_t h = prof__d3_key(parent, frame);
-  struct prof__hash_iter it;
-  for (prof__hash_find(&t->tab, h, &it); it.index != UINT32_MAX;
-       prof__hash_next(&it)) {
-    const struct prof__d3_node *x = &t->nodes[it.index];
-    if (x->parent == parent && x->frame == frame)
-      return it.index;
-  }
-  if (prof__d3_reserve(t) != 0 ||
-      prof__hash_insert(&t->tab, h, (uint32_t)t->n) != 0)
-    return PROF__D3_NONE;
-  return prof__d3_append(t, parent, frame);
+/* Frames that stack s shares with stack p from the root. */
+static uint32_t prof__d3_common(const struct prof__model_stack *p,
+                                const struct prof__model_stack *s) {
+  uint32_t n = p->nframes < s->nframes ? p->nframes : s->nframes, k = 0;
+  while (k < n && p->frames[k] == s->frames[k])
+    k++;
+  return k;
 }
 
-static int prof__d3_build(struct prof__d3_tree *t,
-                          const struct prof__model *m) {
-  if (prof__d3_add(t, PROF__D3_NONE, PROF__D3_NONE) == PROF__D3_NONE)
+/* Adds one thread's subtree. With the samples in stack order, all stacks
+ * through a given (parent, frame) are adjacent, so a child is made once,
+ * when the walk first reaches it, and no lookup table is needed: each
+ * stack reuses the path it shares with the previous one. */
+static int prof__d3_thread(struct prof__d3_tree *t,
+                           const struct prof__model *m, size_t ti,
+                           uint32_t *order) {
+  const struct prof__model_thread *th = &m->threads[ti];
+  const struct prof__model_stack *prev = NULL;
+  uint32_t tn = prof__d3_add(t, 0, (uint32_t)ti);
+  if (tn == PROF__D3_NONE)
     return PROF_ENOMEM;
-  for (size_t ti = 0; ti < m->nthreads; ti++) {
-    const struct prof__model_thread *th = &m->threads[ti];
-    uint32_t tn = prof__d3_add(t, 0, (uint32_t)ti);
-    if (tn == PROF__D3_NONE)
-      return PROF_ENOMEM;
-    for (size_t i = 0; i < th->nsamples; i++) {
-      const struct prof__model_sample *s = &th->samples[i];
-      const struct prof__model_stack *st = &m->stacks[s->stack];
-      uint32_t cur = tn;
-      t->nodes[0].value += s->weight_ns;
-      t->nodes[0].count += s->count;
-      t->nodes[tn].value += s->weight_ns;
-      t->nodes[tn].count += s->count;
-      for (uint32_t k = 0; k < st->nframes; k++) {
-        cur = prof__d3_child(t, cur, st->frames[k]);
-        if (cur == PROF__D3_NONE)
-          return PROF_ENOMEM;
-        t->nodes[cur].value += s->weight_ns;
-        t->nodes[cur].count += s->count;
-      }
+  for (size_t i = 0; i < th->nsamples; i++)
+    order[i] = (uint32_t)i;
+  qsort_r(order, th->nsamples, sizeof(*order), prof__d3_cmp_sample,
+          (void *)&(struct prof__d3_sort){m, th});
+  t->path[0] = tn;
+  for (size_t i = 0; i < th->nsamples; i++) {
+    const struct prof__model_sample *s = &th->samples[order[i]];
+    const struct prof__model_stack *st = &m->stacks[s->stack];
+    uint32_t k = prev ? prof__d3_common(prev, st) : 0;
+    for (; k < st->nframes; k++) {
+      t->path[k + 1] = prof__d3_add(t, t->path[k], st->frames[k]);
+      if (t->path[k + 1] == PROF__D3_NONE)
+        return PROF_ENOMEM;
     }
+    t->nodes[0].value += s->weight_ns;
+    t->nodes[0].count += s->count;
+    for (k = 0; k <= st->nframes; k++) {
+      t->nodes[t->path[k]].value += s->weight_ns;
+      t->nodes[t->path[k]].count += s->count;
+    }
+    prev = st;
   }
   return 0;
 }
 
-static void prof__d3_frame_fields(struct prof__out *o,
-                                  const struct prof__model_frame *f) {
+static int prof__d3_build(struct prof__d3_tree *t,
+                          const struct prof__model *m) {
+  size_t most = 0, depth = 0;
+  for (size_t i = 0; i < m->nthreads; i++)
+    if (m->threads[i].nsamples > most)
+      most = m->threads[i].nsamples;
+  for (size_t i = 0; i < m->nstacks; i++)
+    if (m->stacks[i].nframes > depth)
+      depth = m->stacks[i].nframes;
+  uint32_t *order = malloc((most + 1) * sizeof(*order));
+  t->path = malloc((depth + 2) * sizeof(*t->path));
+  int rc = order == NULL || t->path == NULL ||
+                   prof__d3_add(t, PROF__D3_NONE, PROF__D3_NONE) ==
+                       PROF__D3_NONE
+               ? PROF_ENOMEM
+               : 0;
+  for (size_t ti = 0; rc == 0 && ti < m->nthreads; ti++)
+    rc = prof__d3_thread(t, m, ti, order);
+  free(order);
+  return rc;
+}
+
+/* Per frame, its quoted name and the fields after "samples", written
+ * once: every node of the frame repeats them. */
+struct prof__d3_frags {
+  char *buf;        /* all fragments, owned */
+  size_t len;
+  uint64_t *off;    /* per frame: name at off[2i], tail at off[2i+1], and
+                       the tail ends at off[2i+2] (or len)              */
+};
+
+static void prof__d3_tail(struct prof__out *o,
+                          const struct prof__model_frame *f) {
   int inl = (f->flags & PROF__FRAME_INLINED) != 0;
   prof__out_str(o, ",\"libtype\":");
   prof__out_json_str(o, inl ? "inlined" : f->runtime);
@@ -146,11 +188,36 @@ static void prof__d3_frame_fields(struct prof__out *o,
   }
 }
 
+static int prof__d3_frags_make(struct prof__d3_frags *fr,
+                               const struct prof__model *m) {
+  struct prof__out *o = malloc(sizeof(*o));
+  FILE *mem = open_memstream(&fr->buf, &fr->len);
+  fr->off = malloc((2 * m->nframes + 1) * sizeof(*fr->off));
+  int rc = o == NULL || mem == NULL || fr->off == NULL ? PROF_ENOMEM : 0;
+  if (rc == 0) {
+    prof__out_init(o, mem);
+    for (size_t i = 0; i < m->nframes; i++) {
+      fr->off[2 * i] = o->total;
+      prof__out_json_str(o, m->frames[i].name);
+      fr->off[2 * i + 1] = o->total;
+      prof__d3_tail(o, &m->frames[i]);
+    }
+    fr->off[2 * m->nframes] = o->total;
+    rc = prof__out_flush(o) ? PROF_ENOMEM : 0;
+  }
+  if (mem != NULL && fclose(mem) != 0)
+    rc = PROF_ENOMEM;
+  free(o);
+  return rc;
+}
+
 /* Writes a node's fields; leaves "children":[ open when it has any. */
 static int prof__d3_open(struct prof__out *o, const struct prof__model *m,
-                         const struct prof__d3_tree *t, uint32_t i,
+                         const struct prof__d3_tree *t,
+                         const struct prof__d3_frags *fr, uint32_t i,
                          unsigned depth) {
   const struct prof__d3_node *x = &t->nodes[i];
+  const uint64_t *off = fr->off + 2 * (size_t)x->frame;
   prof__out_str(o, "{\"name\":");
   if (depth == 0) {
     prof__out_json_str(o, prof__program_name(m));
@@ -161,25 +228,26 @@ static int prof__d3_open(struct prof__out *o, const struct prof__model *m,
     prof__out_json_str(o, label);
     free(label);
   } else {
-    prof__out_json_str(o, m->frames[x->frame].name);
+    prof__out_mem(o, fr->buf + off[0], off[1] - off[0]);
   }
   prof__out_str(o, ",\"value\":");
   prof__out_u64(o, x->value);
   prof__out_str(o, ",\"samples\":");
   prof__out_u64(o, x->count);
   if (depth >= 2)
-    prof__d3_frame_fields(o, &m->frames[x->frame]);
+    prof__out_mem(o, fr->buf + off[1], off[2] - off[1]);
   prof__out_str(o, x->first_child != PROF__D3_NONE ? ",\"children\":[\n"
                                                    : "}");
   return 0;
 }
 
 static int prof__d3_emit(struct prof__out *o, const struct prof__model *m,
-                         const struct prof__d3_tree *t) {
+                         const struct prof__d3_tree *t,
+                         const struct prof__d3_frags *fr) {
   uint32_t cur = 0;
   unsigned depth = 0;
   for (;;) {
-    if (prof__d3_open(o, m, t, cur, depth) != 0)
+    if (prof__d3_open(o, m, t, fr, cur, depth) != 0)
       return PROF_ENOMEM;
     if (t->nodes[cur].first_child != PROF__D3_NONE) {
       cur = t->nodes[cur].first_child;
@@ -203,11 +271,14 @@ static int prof__d3_emit(struct prof__out *o, const struct prof__model *m,
 
 int prof__write_d3(const struct prof__model *m, FILE *fp) {
   struct prof__d3_tree t = {0};
+  struct prof__d3_frags fr = {0};
   struct prof__out *o = malloc(sizeof(*o));
   int rc = o == NULL ? PROF_ENOMEM : prof__d3_build(&t, m);
+  if (rc == 0)
+    rc = prof__d3_frags_make(&fr, m);
   if (rc == 0) {
     prof__out_init(o, fp);
-    rc = prof__d3_emit(o, m, &t);
+    rc = prof__d3_emit(o, m, &t, &fr);
     prof__out_ch(o, '\n');
     int frc = prof__out_flush(o);
     if (rc == 0)
@@ -215,6 +286,8 @@ int prof__write_d3(const struct prof__model *m, FILE *fp) {
   }
   free(o);
   free(t.nodes);
-  prof__hash_free(&t.tab);
+  free(t.path);
+  free(fr.buf);
+  free(fr.off);
   return rc;
 }

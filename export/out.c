@@ -8,6 +8,7 @@
 void prof__out_init(struct prof__out *o, FILE *fp) {
   o->fp = fp;
   o->len = 0;
+  o->total = 0;
   o->err = 0;
 }
 
@@ -20,6 +21,7 @@ static void prof__out_drain(struct prof__out *o) {
 
 void prof__out_mem(struct prof__out *o, const void *p, size_t n) {
   const char *c = p;
+  o->total += n;
   while (n > 0) {
     if (o->len == PROF__OUT_BUF)
       prof__out_drain(o);

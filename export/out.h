@@ -15,6 +15,7 @@
 struct prof__out {
   FILE *fp;  /* borrowed, never closed here  */
   size_t len;
+  uint64_t total; /* bytes written through this struct so far */
   int err;   /* first PROF_E* error, or 0    */
   char buf[PROF__OUT_BUF];
 };
@@ -34,10 +35,12 @@ PROF__HIDDEN void prof__out_json_str(struct prof__out *o, const char *s);
 PROF__HIDDEN int prof__out_flush(struct prof__out *o);
 
 static inline void prof__out_ch(struct prof__out *o, char c) {
-  if (o->len == PROF__OUT_BUF)
+  if (o->len == PROF__OUT_BUF) {
     prof__out_mem(o, &c, 1);
-  else
+  } else {
     o->buf[o->len++] = c;
+    o->total++;
+  }
 }
 
 /* The length of the valid UTF-8 sequence at s (1..4), or 0 when s does not

@@ -59,6 +59,8 @@ struct prof__pp {
   struct prof__pp_vec stack_ids;  /* uint64: location ids of stacks   */
   size_t *stack_off;              /* per stack: offset+1 into stack_ids */
   uint32_t *stack_len;
+  uint64_t *frame_loc;            /* per frame: id of its one-frame
+                                     location, 0 = not made yet   */
   struct prof__pp_vec labels;   /* prof__pb_label *     */
   struct prof__pp_vec label_sets; /* prof__pb_label **, 3 each */
   prof__pb_sample *samples;       /* one per model sample      */
@@ -242,6 +244,23 @@ static int64_t prof__pp_location(struct prof__pp *pp, const uint32_t *frames,
   return (int64_t)loc->id;
 }
 
+/* prof__pp_location with a shortcut for the common one-frame group (a
+ * frame with nothing inlined into it): a direct per-frame cache, which
+ * saves the hash probe and its cache misses on every frame of every
+ * stack. */
+static int64_t prof__pp_group(struct prof__pp *pp, const uint32_t *frames,
+                              uint32_t n) {
+  if (n != 1)
+    return prof__pp_location(pp, frames, n);
+  if (pp->frame_loc[frames[0]] == 0) {
+    int64_t id = prof__pp_location(pp, frames, 1);
+    if (id < 0)
+      return id;
+    pp->frame_loc[frames[0]] = (uint64_t)id;
+  }
+  return (int64_t)pp->frame_loc[frames[0]];
+}
+
 /* Fills the location ids of stack si (leaf first) once, for all samples
  * that use it. */
 static int prof__pp_stack(struct prof__pp *pp, uint32_t si) {
@@ -256,7 +275,7 @@ static int prof__pp_stack(struct prof__pp *pp, uint32_t si) {
     uint32_t start = end - 1; /* back up over the inlined chain */
     while (start > 0 && (fr[st->frames[start]].flags & PROF__FRAME_INLINED))
       start--;
-    int64_t id = prof__pp_location(pp, st->frames + start, end - start);
+    int64_t id = prof__pp_group(pp, st->frames + start, end - start);
     uint64_t *slot = id > 0 ? prof__pp_push(&pp->stack_ids, sizeof(*slot))
                             : NULL;
     if (slot == NULL)
@@ -509,7 +528,8 @@ static int prof__pp_samples(struct prof__pp *pp) {
 
   pp->stack_off = calloc(m->nstacks + 1, sizeof(*pp->stack_off));
   pp->stack_len = calloc(m->nstacks + 1, sizeof(*pp->stack_len));
-  if (pp->stack_off == NULL || pp->stack_len == NULL)
+  pp->frame_loc = calloc(m->nframes + 1, sizeof(*pp->frame_loc));
+  if (pp->stack_off == NULL || pp->stack_len == NULL || pp->frame_loc == NULL)
     return -1;
   /* Location ids of every stack first: the id pool moves while it grows,
    * and samples point into it. */
@@ -571,6 +591,7 @@ static void prof__pp_free(struct prof__pp *pp) {
   free(pp->stack_ids.v);
   free(pp->stack_off);
   free(pp->stack_len);
+  free(pp->frame_loc);
   free(pp->samples);
   free(pp->sample_ptrs);
   free(pp->values);

@@ -9,7 +9,6 @@
  * "samples" count; without it (d3 files from other tools) the value is a
  * sample count, as d3-flame-graph's labels call it, taken at the default
  * rate. Thread-safe (no shared state); never in a signal handler. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +21,15 @@
 const char *prof__rj_str(const json_t *o, const char *k) {
   const json_t *v = json_object_get(o, k);
   return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+uint64_t prof__rj_round(double x) {
+  /* Without libm: inputs are checked non-negative and below 2^64. */
+  if (!(x > 0))
+    return 0;
+  if (x >= 1.8e19)
+    return UINT64_MAX;
+  return (uint64_t)(x + 0.5);
 }
 
 double prof__rj_num(const json_t *j) {
@@ -37,7 +45,7 @@ int prof__rj_u64(const json_t *o, const char *k, uint64_t *v) {
     return 1;
   }
   double d = prof__rj_num(j);
-  if (json_is_real(j) && d >= 0 && d < 1.8e19 && floor(d) == d) {
+  if (json_is_real(j) && d >= 0 && d < 1.8e19 && (double)(uint64_t)d == d) {
     *v = (uint64_t)d;
     return 1;
   }
@@ -124,7 +132,7 @@ static int prof__d3r_self(struct prof__d3r *r, const json_t *node,
   uint64_t samples = 0;
   int has_samples = prof__rj_u64(node, "samples", &samples) > 0;
   double value = prof__rj_num(v), cv = 0, cs = 0;
-  if (!json_is_number(v) || value < 0 || !isfinite(value)) {
+  if (!json_is_number(v) || !(value >= 0 && value < 1.8e19)) {
     prof__errf(r->err, r->errlen, "d3 node \"%s\": \"value\" must be a "
                "non-negative number", prof__rj_str(node, "name"));
     return PROF_EFORMAT;
@@ -136,10 +144,10 @@ static int prof__d3r_self(struct prof__d3r *r, const json_t *node,
   }
   double self = value > cv ? value - cv : 0;
   if (has_samples) {
-    *weight = (uint64_t)llround(self);
+    *weight = prof__rj_round(self);
     *count = samples > cs ? samples - (uint64_t)cs : 0;
   } else {
-    *count = (uint64_t)llround(self);
+    *count = prof__rj_round(self);
     *weight = *count * r->period;
   }
   return 0;

@@ -20,6 +20,9 @@ PROF__HIDDEN int prof__rj_u64(const json_t *o, const char *k, uint64_t *v);
 /* A JSON number as a double; 0 when j is not a number. */
 PROF__HIDDEN double prof__rj_num(const json_t *j);
 
+/* x rounded to the nearest integer, clamped to [0, UINT64_MAX]. */
+PROF__HIDDEN uint64_t prof__rj_round(double x);
+
 /* Interns the stack frames[0..n) (model frame indices, root first) and
  * adds the sample to thread ti. Marks the stack truncated when its root
  * is the synthetic "[truncated]" frame. 0 or PROF_ENOMEM. */

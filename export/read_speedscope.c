@@ -8,7 +8,6 @@
  * default rate; "bytes" is refused: it is not a CPU profile. Without
  * libprof's counts, each sampled entry counts as one sample and each
  * evented interval as one. Thread-safe; never in a signal handler. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,10 +140,10 @@ static int prof__ssr_add(struct prof__ssr *r, size_t ti, uint32_t n,
                          double raw, uint64_t count) {
   uint64_t w;
   if (r->scale == 0) { /* "none": the weights are sample counts */
-    count = (uint64_t)llround(raw);
+    count = prof__rj_round(raw);
     w = count * prof__period_ns(r->m);
   } else {
-    w = (uint64_t)llround(raw * r->scale);
+    w = prof__rj_round(raw * r->scale);
   }
   for (uint32_t k = 0; k < n; k++)
     r->mapped[k] = r->fmap[r->stack[k]];

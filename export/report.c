@@ -46,8 +46,10 @@ static int prof__report_funcs(struct prof__report *r) {
     for (prof__hash_find(&r->tab, h, &it); it.index != UINT32_MAX;
          prof__hash_next(&it))
       if (strcmp(r->funcs[it.index].name, f->name) == 0 &&
-          strcmp(r->funcs[it.index].runtime, f->runtime) == 0)
+          strcmp(r->funcs[it.index].runtime, f->runtime) == 0) {
         fi = it.index;
+        break;
+      }
     if (fi == UINT32_MAX) {
       fi = (uint32_t)r->nfuncs;
       if (prof__hash_insert(&r->tab, h, fi) != 0)

@@ -165,6 +165,9 @@ static int prof__out_opt(struct prof__cfgctx *x, const struct prof_options *o,
   const char *s = o && o->out ? o->out : prof__env("LIBPROF_OUT");
   if (!s || !s[0])
     return PROF_EINVAL;
+  c->out_from_env = !(o && o->out);
+  /* Kept so that a fork child can expand %p with its own pid. */
+  snprintf(c->out_pattern, sizeof(c->out_pattern), "%s", s);
   if (prof__expand(s, c->out, sizeof(c->out)) != 0)
     return prof__bad(x, "LIBPROF_OUT", s, "a path shorter than 4096 bytes");
   return prof__check_dir(x, c->out);
@@ -190,6 +193,7 @@ static int prof__misc_opts(struct prof__cfgctx *x, const struct prof_options *o,
   static const char *const unwinds[] = {"dwarf", "fp"};
   static const char *const weights[] = {"samples", "ns"};
   static const char *const bools[] = {"0", "1"};
+  static const char *const forks[] = {"follow", "stop"};
   long stack = 16384;
   const char *s = prof__env("LIBPROF_STACK_BYTES");
   if (s && prof__parse_int(s, 1024, 262144, &stack) != 0)
@@ -204,6 +208,9 @@ static int prof__misc_opts(struct prof__cfgctx *x, const struct prof_options *o,
   if (!err)
     err = prof__name_opt(x, NULL, "LIBPROF_KEEP_INTERNALS", bools, 2, 0,
                          "0 or 1", &c->keep_internals);
+  if (!err)
+    err = prof__name_opt(x, NULL, "LIBPROF_FORK", forks, 2, 0,
+                         "follow or stop", &c->fork_stop);
   int q = o ? o->quiet : 0;
   c->quiet = q ? q > 0 : prof__env("LIBPROF_QUIET") != NULL;
   return err;

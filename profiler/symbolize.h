@@ -1,6 +1,12 @@
-/* Native symbolization: module + PC -> frames (innermost first). Runs in
- * the collector thread, never in the signal handler. Each distinct
- * location is resolved once by the caller (build.c caches results). */
+/* Native symbolization: module + PC -> frames (innermost first): DWARF
+ * file, line and inlined frames when debug information is found (in the
+ * object, by build-id or .gnu_debuglink under /usr/lib/debug and
+ * LIBPROF_DEBUG_DIRS), else ELF symbols, else module+0xoffset; C++ and
+ * Rust legacy names demangled. See docs/symbolization.md.
+ * Runs in the collector thread, never in the signal handler. Each
+ * distinct location is resolved once by the caller (build.c caches
+ * results); each module's debug information is opened once, on its first
+ * PC, and kept until prof__natsym_free. */
 #ifndef PROF_PROFILER_SYMBOLIZE_H
 #define PROF_PROFILER_SYMBOLIZE_H
 
@@ -21,6 +27,7 @@ typedef int (*prof__symframe_fn)(void *arg, const struct prof__symframe *f);
 
 struct prof__natsym;
 
+/* Reads LIBPROF_DEBUG_DIRS (secure_getenv) now. NULL on ENOMEM. */
 PROF__HIDDEN struct prof__natsym *prof__natsym_new(struct prof__modules *ms);
 PROF__HIDDEN void prof__natsym_free(struct prof__natsym *ns);
 
@@ -32,5 +39,12 @@ PROF__HIDDEN void prof__natsym_free(struct prof__natsym *ns);
 PROF__HIDDEN int prof__natsym_resolve(struct prof__natsym *ns, uint32_t module,
                                       uint64_t pc, int is_call,
                                       prof__symframe_fn fn, void *arg);
+
+/* The same for a module record given directly (NULL: outside any
+ * module). Its id must be unique among the modules passed to ns. */
+PROF__HIDDEN int prof__natsym_resolve_in(struct prof__natsym *ns,
+                                         const struct prof__module *m,
+                                         uint64_t pc, int is_call,
+                                         prof__symframe_fn fn, void *arg);
 
 #endif

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define PROF__ELFCLASS (__ELF_NATIVE_CLASS == 64 ? ELFCLASS64 : ELFCLASS32)
+
 struct prof__sym {
   uint64_t addr, size;
   const char *name; /* points into the module image's string table */
@@ -64,19 +66,25 @@ static int prof__load(struct prof__symtab *t, const unsigned char *img,
   return 0;
 }
 
-struct prof__symtab *prof__symtab_new(const struct prof__module *m) {
+struct prof__symtab *prof__symtab_new(const unsigned char *img, size_t len) {
   struct prof__symtab *t = calloc(1, sizeof(*t));
-  if (!t || !m->image || m->image_len < sizeof(ElfW(Ehdr)))
+  if (!t || !img || len < sizeof(ElfW(Ehdr)) ||
+      memcmp(img, ELFMAG, SELFMAG) != 0 || img[EI_CLASS] != PROF__ELFCLASS)
     return t;
-  const ElfW(Shdr) *sh = prof__section(m->image, m->image_len, SHT_SYMTAB);
+  /* A .symtab emptied by strip, or NOBITS, falls through to .dynsym. */
+  const ElfW(Shdr) *sh = prof__section(img, len, SHT_SYMTAB);
+  if (sh && sh->sh_size <= sizeof(ElfW(Sym)))
+    sh = NULL;
   if (!sh)
-    sh = prof__section(m->image, m->image_len, SHT_DYNSYM);
-  if (sh && prof__load(t, m->image, m->image_len, sh) != 0) {
+    sh = prof__section(img, len, SHT_DYNSYM);
+  if (sh && prof__load(t, img, len, sh) != 0) {
     free(t);
     return NULL;
   }
   return t;
 }
+
+size_t prof__symtab_count(const struct prof__symtab *t) { return t->n; }
 
 void prof__symtab_free(struct prof__symtab *t) {
   if (!t)

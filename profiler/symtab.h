@@ -1,5 +1,5 @@
-/* ELF symbol tables (.symtab, else .dynsym) of a module image, for naming
- * native PCs. Collector only. */
+/* ELF symbol tables (.symtab, else .dynsym) of a module image or of its
+ * separate debug file, for naming native PCs. Collector only. */
 #ifndef PROF_PROFILER_SYMTAB_H
 #define PROF_PROFILER_SYMTAB_H
 
@@ -10,9 +10,15 @@
 
 struct prof__symtab;
 
-/* Reads the function symbols of m's image. Never NULL unless ENOMEM; an
- * image without symbols gives an empty table. */
-PROF__HIDDEN struct prof__symtab *prof__symtab_new(const struct prof__module *m);
+/* Reads the function symbols of the ELF image img (len bytes): .symtab,
+ * else .dynsym. Never NULL unless ENOMEM; a NULL image or one without
+ * symbols gives an empty table. The table points into img, which must
+ * outlive it. */
+PROF__HIDDEN struct prof__symtab *prof__symtab_new(const unsigned char *img,
+                                                   size_t len);
+
+/* Number of function symbols read (0: the caller may try another file). */
+PROF__HIDDEN size_t prof__symtab_count(const struct prof__symtab *t);
 PROF__HIDDEN void prof__symtab_free(struct prof__symtab *t);
 
 /* Name of the function containing link-time address vaddr, or NULL.

@@ -183,7 +183,7 @@ static void declare_functions(struct compiler *c) {
   }
 }
 
-/* ---- expressions ----------------------------------------------------------- */
+/* ---- expressions --------------------------------------------------------- */
 
 static int precedence(int kind) {
   switch (kind) {
@@ -360,7 +360,7 @@ static void expression(struct compiler *c) {
   if (c->t->kind == '=') error_at(c, c->t, "invalid assignment target");
 }
 
-/* ---- statements ------------------------------------------------------------ */
+/* ---- statements ---------------------------------------------------------- */
 
 static void var_decl(struct compiler *c) {
   const struct mv_token *name = expect(c, T_IDENT, "a variable name");
@@ -466,7 +466,7 @@ static void function(struct compiler *c) {
   emit(c, end, -1, 0, OP_RET, 0, 0);
 }
 
-/* ---- entry points ------------------------------------------------------------ */
+/* ---- entry points -------------------------------------------------------- */
 
 struct mv_program *mv_compile(const char *path, const char *src, char *err,
                               size_t errlen) {
@@ -500,7 +500,8 @@ struct mv_program *mv_load(const char *path, char *err, size_t errlen) {
     FILE *mem = open_memstream(&src, &len);
     char buf[4096];
     size_t n;
-    while (mem && (n = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, n, mem);
+    while (mem && (n = fread(buf, 1, sizeof buf, f)) > 0)
+      fwrite(buf, 1, n, mem);
     if (mem) fclose(mem);
     fclose(f);
   }

@@ -143,7 +143,7 @@ struct mv_vm {
 extern __thread struct mv_vm *mv_current_vm
     __attribute__((tls_model("initial-exec")));
 
-/* ---- API ------------------------------------------------------------------ */
+/* ---- API ----------------------------------------------------------------- */
 
 /* Compiles src; path is kept for error messages and the symbolizer.
  * On error returns NULL with "path:line: message" in err. */
@@ -174,7 +174,7 @@ mv_value mv_error(struct mv_vm *vm, const char *fmt, ...)
 /* A new zero-filled array owned by vm, or NULL (error set). */
 struct mv_array *mv_array_new(struct mv_vm *vm, int64_t len);
 
-/* ---- natives -------------------------------------------------------------- */
+/* ---- natives ------------------------------------------------------------- */
 
 typedef mv_value (*mv_native_fn)(struct mv_vm *vm, mv_value *args, int argc);
 
@@ -188,7 +188,7 @@ struct mv_native {
 int mv_native_find(const char *name, size_t len);
 const struct mv_native *mv_native_get(int index);
 
-/* ---- libprof integration (prof_hooks.c) ------------------------------------ */
+/* ---- libprof integration (prof_hooks.c) ---------------------------------- */
 
 /* Registers the "minivm" runtime with libprof once per process and makes
  * prog's PCs symbolizable. Returns the runtime id, or -1 when profiling

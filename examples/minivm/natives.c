@@ -148,7 +148,8 @@ static const struct mv_native natives[] = {
 
 int mv_native_find(const char *name, size_t len) {
   for (size_t k = 0; k < sizeof natives / sizeof natives[0]; k++)
-    if (strlen(natives[k].name) == len && memcmp(natives[k].name, name, len) == 0)
+    if (strlen(natives[k].name) == len &&
+        memcmp(natives[k].name, name, len) == 0)
       return (int)k;
   return -1;
 }

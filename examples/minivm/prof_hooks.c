@@ -145,7 +145,7 @@ static void mv_symbolize(void *arg) {
   a->entry = MV_PC(id, fi, 0);
 }
 
-/* ---- registration ----------------------------------------------------------- */
+/* ---- registration -------------------------------------------------------- */
 
 static int runtime_id = -1;
 static pthread_once_t register_once = PTHREAD_ONCE_INIT;

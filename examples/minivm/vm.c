@@ -199,6 +199,27 @@ static int arith(struct mv_vm *vm, int op, mv_value *a, mv_value b) {
   return 0;
 }
 
+/* -x, !x, and x normalized to 0/1. */
+static int unary_op(struct mv_vm *vm, int op, mv_value *v) {
+  if (op == OP_NEG && v->tag != MV_INT)
+    return mv_error(vm, "negating a non-integer"), -1;
+  if (op == OP_NEG)
+    v->as.i = (int64_t)(0 - (uint64_t)v->as.i);
+  else
+    *v = mv_int(truthy(*v) == (op == OP_BOOL));
+  return 0;
+}
+
+/* OP_RET: unpublishes the top frame first (the handler must not read a
+ * slot that is about to be reused), then returns the caller's frame, or
+ * NULL when the activation's first frame has returned. */
+static struct mv_frame *pop_frame(struct mv_vm *vm) {
+  uint32_t n = vm->nframes - 1;
+  vm->nframes = n;
+  atomic_signal_fence(memory_order_release);
+  return n == vm->act_base ? NULL : &vm->frames[n - 1];
+}
+
 /* Abandons this activation's frames after an error. */
 static mv_value unwind(struct mv_vm *vm) {
   vm->nframes = vm->act_base;
@@ -233,13 +254,10 @@ static __attribute__((noinline)) mv_value interpret(struct mv_vm *vm) {
       if (arith(vm, ip[0], &sp[-2], sp[-1]) < 0) return unwind(vm);
       sp--, ip++;
       break;
-    case OP_NEG:
-      if (sp[-1].tag != MV_INT)
-        return mv_error(vm, "negating a non-integer"), unwind(vm);
-      sp[-1].as.i = (int64_t)(0 - (uint64_t)sp[-1].as.i), ip++;
+    case OP_NEG: case OP_NOT: case OP_BOOL:
+      if (unary_op(vm, ip[0], &sp[-1]) < 0) return unwind(vm);
+      ip++;
       break;
-    case OP_NOT: sp[-1] = mv_int(!truthy(sp[-1])), ip++; break;
-    case OP_BOOL: sp[-1] = mv_int(truthy(sp[-1])), ip++; break;
     case OP_JMP: ip = fr->fn->code + ip[1]; break;
     case OP_JZ: sp--, ip = truthy(*sp) ? ip + 2 : fr->fn->code + ip[1]; break;
     case OP_CALL: case OP_CALLV:
@@ -247,13 +265,9 @@ static __attribute__((noinline)) mv_value interpret(struct mv_vm *vm) {
       ip = fr->ip, locals = fr->base, sp = locals + fr->fn->nlocals;
       break;
     case OP_RET:
-      r = sp[-1];
-      sp = fr->ret_slot;
-      vm->nframes--; /* the popped slot is no longer read by the handler */
-      atomic_signal_fence(memory_order_release);
-      if (vm->nframes == vm->act_base) return r;
+      r = sp[-1], sp = fr->ret_slot;
+      if (!(fr = pop_frame(vm))) return r;
       *sp++ = r;
-      fr = &vm->frames[vm->nframes - 1];
       ip = fr->ip + MV_CALL_LEN, locals = fr->base;
       break;
     case OP_NATIVE:

@@ -3,6 +3,7 @@
  * only DWARF unwinding gets `main -> qsort_r -> cmp_*` right.
  * Usage: qsort_split SECONDS */
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -54,6 +55,11 @@ int main(int argc, char **argv) {
     for (int i = 0; i < 3; i++)
       sort_with(v, seed++, cmp_thirty);
   }
-  printf("%u\n", sink & 1);
-  return 0;
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  /* The test compares this with the profile's total weight. */
+  printf("cpu_ns %lld\n",
+         (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
+             (long long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL);
+  return (int)(sink & 0);
 }

@@ -35,9 +35,14 @@ def directives(path):
 
 
 def clean_env(profile_dir, name):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIBPROF_")}
+    # An outer LIBPROF_OUT must not leak in; LIBPROF_MODE may, to profile
+    # with a particular trigger.
+    keep = ("LIBPROF_MODE",) if profile_dir else ()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("LIBPROF_") or k in keep}
     if profile_dir:
-        env["LIBPROF_OUT"] = os.path.join(profile_dir, name + ".speedscope.json")
+        out = os.path.join(profile_dir, name + ".speedscope.json")
+        env["LIBPROF_OUT"] = out
         env["LIBPROF_HZ"] = "1000"
         env["LIBPROF_QUIET"] = "1"
     return env

@@ -1,0 +1,97 @@
+/* gperftools' side of bench/sample_cost, in its own process so that its
+ * SIGPROF machinery and libprof never share one.
+ *
+ *   sample_cost_gperf SAMPLES DEPTH...
+ *
+ * prints one line per depth, all costs in ns per sample, not net of bare:
+ *   gperf DEPTH BARE_NS LOOP_NS TOTAL_NS RECORDED_SAMPLES FRAMES
+ * sample_cost runs it and does the arithmetic. */
+#include <gperftools/profiler.h>
+
+#include "sample_cost_util.c"
+
+struct gperf_cell {
+  int n;
+  double bare_ns, loop_ns, total_ns;
+  long recorded;
+  int frames;
+};
+
+/* Legacy CPU profile: 64-bit words. Header {0, 3, 0, period, 0}, then
+ * records {count, depth, pc[depth]}, ended by {0, 1, 0}. Gives the
+ * samples recorded and the depth of the heaviest stack. */
+static void gperf_read_profile(const char *path, long *samples, int *frames) {
+  FILE *f = fopen(path, "rb");
+  uint64_t hdr[5], rec[2], pc;
+  long best = -1;
+  *samples = 0;
+  *frames = 0;
+  if (!f)
+    return;
+  if (fread(hdr, sizeof(hdr[0]), 5, f) == 5 && hdr[0] == 0 && hdr[1] == 3) {
+    while (fread(rec, sizeof(rec[0]), 2, f) == 2 && !(rec[0] == 0 && rec[1] == 1)) {
+      *samples += (long)rec[0];
+      if ((long)rec[0] > best) {
+        best = (long)rec[0];
+        *frames = (int)rec[1];
+      }
+      for (uint64_t i = 0; i < rec[1]; i++)
+        if (fread(&pc, sizeof(pc), 1, f) != 1)
+          break;
+    }
+  }
+  fclose(f);
+}
+
+static void gperf_leaf(void *arg) {
+  struct gperf_cell *c = arg;
+  char path[128];
+  snprintf(path, sizeof(path), "/tmp/libprof-bench-gperf-%d.prof",
+           (int)getpid());
+  c->bare_ns = bench_bare_ns(c->n);
+  uint64_t p0 = bench_process_cpu_ns();
+  if (!ProfilerStart(path)) {
+    fprintf(stderr, "sample_cost_gperf: ProfilerStart(%s) failed\n", path);
+    exit(1);
+  }
+  uint64_t spent = bench_bursts(c->n, NULL, NULL);
+  ProfilerStop();
+  uint64_t p1 = bench_process_cpu_ns();
+  c->loop_ns = (double)spent / c->n;
+  c->total_ns = (double)(p1 - p0) / c->n;
+  gperf_read_profile(path, &c->recorded, &c->frames);
+  unlink(path);
+}
+
+int main(int argc, char **argv) {
+  /* gperftools reads CPUPROFILE_FREQUENCY when the library initialises,
+   * before main: at 1 Hz its own ITIMER_PROF adds about one sample per
+   * CPU-second to the driven ones. Re-exec once to put it in place. */
+  if (!getenv("CPUPROFILE_FREQUENCY")) {
+    setenv("CPUPROFILE_FREQUENCY", "1", 1);
+    execv("/proc/self/exe", argv);
+    perror("sample_cost_gperf: re-exec");
+    return 1;
+  }
+  if (argc < 3) {
+    fprintf(stderr, "usage: %s SAMPLES DEPTH...\n", argv[0]);
+    return 2;
+  }
+  int n = atoi(argv[1]);
+  if (n < 1)
+    return 2;
+  /* Warm-up, discarded: first use of libunwind's caches and of the file. */
+  struct gperf_cell warm = {BENCH_BURST * 4, 0, 0, 0, 0, 0};
+  struct bench_plan wp = {gperf_leaf, &warm, NULL};
+  bench_at_depth(30, &wp);
+  for (int i = 2; i < argc; i++) {
+    struct gperf_cell c = {n, 0, 0, 0, 0, 0};
+    struct bench_plan p = {gperf_leaf, &c, NULL};
+    int depth = atoi(argv[i]);
+    bench_at_depth(depth, &p);
+    printf("gperf %d %.1f %.1f %.1f %ld %d\n", depth, c.bare_ns, c.loop_ns,
+           c.total_ns, c.recorded, c.frames);
+    fflush(stdout);
+  }
+  return 0;
+}

@@ -1,0 +1,293 @@
+/* Shared measurement machinery for bench/sample_cost*, bench/crossing*.
+ *
+ * Included as source (#include "sample_cost_util.c") rather than compiled
+ * on its own: each benchmark binary then gets its own static copy, so the
+ * gperftools binary never links libprof, and nothing here costs a PLT call
+ * inside a measured loop. Define BENCH_WITH_LIBPROF before including it to
+ * get the libprof session helpers.
+ *
+ * Method (see docs/PERFORMANCE.md): every sample is a tgkill() of the
+ * calling thread with SIGPROF, delivered before tgkill returns, at a chosen
+ * stack depth. Costs are CPU times, not wall times, so the pauses taken to
+ * let libprof's collector keep up cost nothing on the sampled thread. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef BENCH_WITH_LIBPROF
+#include "libprof.h"
+#endif
+
+/* Signals per burst. A quarter of libprof's 256-slot ring: each burst
+ * crosses exactly one of the ring's wake-up points, and a burst plus the
+ * leftover of the previous one can never overflow the ring. */
+#define BENCH_BURST 64
+
+static uint64_t bench_clock_ns(clockid_t clk) {
+  struct timespec ts;
+  clock_gettime(clk, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t bench_thread_cpu_ns(void) {
+  return bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
+/* All threads of the process, the collector included (the brief's
+ * definition of "total"). */
+static uint64_t bench_process_cpu_ns(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) *
+             1000000000u +
+         ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) *
+             1000u;
+}
+
+static int bench_cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Sorts v in place. */
+static inline double bench_median(double *v, int n) {
+  if (n <= 0)
+    return 0;
+  qsort(v, (size_t)n, sizeof(*v), bench_cmp_double);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* A signal per iteration, each one handled before tgkill returns. noinline
+ * so that the sampled stack has a fixed shape: libc's syscall(), this
+ * function, then the caller's frames. */
+static __attribute__((noinline)) void bench_signal_burst(int n) {
+  pid_t pid = getpid();
+  pid_t tid = (pid_t)syscall(SYS_gettid);
+  for (int i = 0; i < n; i++)
+    syscall(SYS_tgkill, pid, tid, SIGPROF);
+}
+
+/* Called between bursts (not timed on the sampled thread). */
+typedef void (*bench_pause_fn)(void *arg);
+
+/* Sends n signals in bursts and returns the sampled thread's CPU time spent
+ * inside the bursts only. */
+static uint64_t bench_bursts(int n, bench_pause_fn pause, void *arg) {
+  uint64_t spent = 0;
+  for (int sent = 0; sent < n; sent += BENCH_BURST) {
+    int b = n - sent < BENCH_BURST ? n - sent : BENCH_BURST;
+    uint64_t t0 = bench_thread_cpu_ns();
+    bench_signal_burst(b);
+    spent += bench_thread_cpu_ns() - t0;
+    if (pause)
+      pause(arg);
+  }
+  return spent;
+}
+
+static void bench_empty_handler(int sig, siginfo_t *si, void *uc) {
+  (void)sig, (void)si, (void)uc;
+}
+
+/* Bare signal cost in ns per signal: the same bursts against an empty
+ * SA_SIGINFO handler. Leaves SIGPROF at SIG_DFL, as libprof expects to find
+ * it (it refuses to replace a program's own handler). */
+static double bench_bare_ns(int n) {
+  struct sigaction sa, dfl;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_sigaction = bench_empty_handler;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGPROF, &sa, NULL);
+  uint64_t spent = bench_bursts(n, NULL, NULL);
+  memset(&dfl, 0, sizeof(dfl));
+  dfl.sa_handler = SIG_DFL;
+  sigaction(SIGPROF, &dfl, NULL);
+  return (double)spent / n;
+}
+
+/* ---- running code at a known stack depth ------------------------------ */
+
+/* Optional per-level hook, called on the way down (leave == 0) before the
+ * next level and on the way back up (leave == 1) after it: the crossing
+ * benchmark marks language crossings with it. */
+struct bench_plan {
+  void (*leaf)(void *arg);
+  void *arg;
+  void (*around)(int level, int leave, void *arg);
+};
+
+/* A plain recursion, built with the compiler's default -O2 (no frame
+ * pointers), so a sampler must unwind it with DWARF CFI. The volatile local
+ * read after the call keeps the call from being a tail call or being turned
+ * into a loop; noipa keeps GCC from cloning or inlining it. */
+static __attribute__((noinline, noipa)) int
+bench_descend(int level, const struct bench_plan *p) {
+  volatile int keep = level;
+  if (level <= 0) {
+    p->leaf(p->arg);
+    return 0;
+  }
+  if (p->around)
+    p->around(level, 0, p->arg);
+  int r = bench_descend(level - 1, p);
+  if (p->around)
+    p->around(level, 1, p->arg);
+  return r + keep;
+}
+
+/* Frames on the stack when a burst's signal arrives, besides the
+ * bench_descend ones: _start, __libc_start_main, __libc_start_call_main,
+ * main, bench_at_depth, the leaf, bench_bursts, bench_signal_burst and
+ * libc's syscall(). Checked against what both profilers record (the
+ * "frames" columns of sample_cost). */
+#define BENCH_BASE_FRAMES 9
+
+/* Runs p->leaf with exactly `depth` frames on the stack at each signal
+ * (never fewer than the base frames plus one bench_descend level). */
+static __attribute__((noinline, noipa)) void
+bench_at_depth(int depth, const struct bench_plan *p) {
+  int levels = depth - BENCH_BASE_FRAMES - 1;
+  bench_descend(levels > 0 ? levels : 0, p);
+}
+
+static inline int bench_env_int(const char *name, int def, int lo) {
+  const char *s = getenv(name);
+  if (!s || !*s)
+    return def;
+  char *end;
+  long v = strtol(s, &end, 10);
+  return *end || v < lo || v > 100000000 ? def : (int)v;
+}
+
+#ifdef BENCH_WITH_LIBPROF
+/* ---- one libprof session driven by bursts ----------------------------- */
+
+/* CPU clock of another thread of this process, by tid (the kernel's
+ * MAKE_THREAD_CPUCLOCK encoding, which pthread_getcpuclockid also uses). */
+static clockid_t bench_tid_clock(pid_t tid) {
+  return (clockid_t)((~(unsigned)tid << 3) | 4u | 2u);
+}
+
+/* libprof's collector thread, found by the name it gives itself, or 0. */
+static pid_t bench_collector_tid(void) {
+  DIR *d = opendir("/proc/self/task");
+  pid_t found = 0;
+  struct dirent *e;
+  while (d && !found && (e = readdir(d)) != NULL) {
+    char path[64], name[32] = "";
+    snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+      continue;
+    if (fgets(name, sizeof(name), f) && strncmp(name, "libprof-coll", 12) == 0)
+      found = (pid_t)atoi(e->d_name);
+    fclose(f);
+  }
+  if (d)
+    closedir(d);
+  return found;
+}
+
+struct bench_session {
+  pid_t collector;        /* 0: unknown, pause by a fixed sleep instead */
+  uint64_t collector_ns;  /* its CPU time when the last burst was drained */
+};
+
+/* Waits until the collector has drained the burst: its CPU clock stands
+ * still over two consecutive 100 µs naps (one could fall between the
+ * kick and its wake-up). Without this, a producer faster than the
+ * collector would overflow the ring, and dropped samples cost less. */
+static void bench_wait_drained(void *arg) {
+  struct bench_session *bs = arg;
+  struct timespec nap = {0, 100 * 1000};
+  if (!bs->collector) {
+    struct timespec blind = {0, BENCH_BURST * 200 * 1000L};
+    nanosleep(&blind, NULL);
+    return;
+  }
+  clockid_t clk = bench_tid_clock(bs->collector);
+  uint64_t last = bench_clock_ns(clk);
+  for (int still = 0; still < 2;) {
+    nanosleep(&nap, NULL);
+    uint64_t now = bench_clock_ns(clk);
+    still = now == last ? still + 1 : 0;
+    last = now;
+  }
+  bs->collector_ns = last;
+}
+
+/* Counts samples and the frames of the heaviest stack in a collapsed file
+ * (`thread;root;...;leaf count`, counts not ns). */
+static void bench_read_collapsed(const char *path, long *samples,
+                                 int *frames) {
+  FILE *f = fopen(path, "r");
+  char line[65536];
+  long best = -1;
+  *samples = 0;
+  *frames = 0;
+  while (f && fgets(line, sizeof(line), f)) {
+    char *sp = strrchr(line, ' ');
+    if (!sp)
+      continue;
+    long c = atol(sp + 1);
+    int semis = 0;
+    for (char *q = line; q < sp; q++)
+      semis += *q == ';';
+    *samples += c;
+    if (c > best) {
+      best = c;
+      *frames = semis; /* the first token is the thread, not a frame */
+    }
+  }
+  if (f)
+    fclose(f);
+}
+
+struct bench_cell {
+  double handler_ns;   /* sampled thread CPU in bursts, per sample */
+  double total_ns;     /* process CPU prof_start..prof_stop, per sample */
+  double collector_ns; /* collector thread CPU before prof_stop, per sample */
+  long kept;           /* samples in the written profile */
+  int frames;          /* frames of the heaviest stack */
+};
+
+/* One session of n tgkill samples at the caller's depth; bare ns are NOT
+ * subtracted here. Returns 0 or a libprof error. */
+static int bench_libprof_session(int n, struct bench_cell *c) {
+  char out[128];
+  snprintf(out, sizeof(out), "/tmp/libprof-bench-%d.folded", (int)getpid());
+  /* itimer at 1 Hz: the timer adds about one sample per CPU-second to the
+   * n driven ones. Collapsed counts make drops and depth checkable. */
+  struct prof_options o;
+  memset(&o, 0, sizeof(o));
+  o.out = out;
+  o.hz = 1;
+  o.mode = "itimer";
+  o.format = "collapsed";
+  o.quiet = 1;
+  struct bench_session bs = {0, 0};
+  uint64_t p0 = bench_process_cpu_ns();
+  int r = prof_start(&o);
+  if (r)
+    return r;
+  bs.collector = bench_collector_tid();
+  uint64_t spent = bench_bursts(n, bench_wait_drained, &bs);
+  r = prof_stop();
+  uint64_t p1 = bench_process_cpu_ns();
+  c->handler_ns = (double)spent / n;
+  c->total_ns = (double)(p1 - p0) / n;
+  c->collector_ns = (double)bs.collector_ns / n;
+  bench_read_collapsed(out, &c->kept, &c->frames);
+  unlink(out);
+  return r;
+}
+#endif /* BENCH_WITH_LIBPROF */

@@ -1,0 +1,228 @@
+/* See debuginfo.h. Files are read through our own read-only mappings and
+ * elf_memory(), not by handing paths to libdwfl: the module cache already
+ * holds the verified image of each object (even after dlclose), and the
+ * search order and checks stay ours. */
+#include "profiler/debuginfo.h"
+
+#include <elf.h>
+#include <elfutils/libdwelf.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define PROF__ELFCLASS (__ELF_NATIVE_CLASS == 64 ? ELFCLASS64 : ELFCLASS32)
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define PROF__ELFDATA ELFDATA2LSB
+#else
+#define PROF__ELFDATA ELFDATA2MSB
+#endif
+
+char **prof__debug_roots(const char *dirs) {
+  static const char sys[] = "/usr/lib/debug";
+  size_t n = 2, len = dirs ? strlen(dirs) : 0;
+  for (size_t i = 0; i < len; i++)
+    n += dirs[i] == ':';
+  n += len > 0;
+  char **roots = malloc(n * sizeof(char *) + len + 1 + sizeof(sys));
+  if (!roots)
+    return NULL;
+  char *str = (char *)(roots + n), *save = NULL;
+  memcpy(str, dirs ? dirs : "", len + 1);
+  size_t k = 0;
+  for (char *t = strtok_r(str, ":", &save); t; t = strtok_r(NULL, ":", &save))
+    roots[k++] = t;
+  roots[k] = str + len + 1;
+  memcpy(roots[k++], sys, sizeof(sys));
+  roots[k] = NULL;
+  return roots;
+}
+
+/* elf_memory() may convert data in place when it is not in the native
+ * layout; ours is read-only, so only native files are accepted. */
+static Elf *prof__elf_mem(const unsigned char *data, size_t len) {
+  if (!data || len < EI_NIDENT || memcmp(data, ELFMAG, SELFMAG) != 0 ||
+      data[EI_CLASS] != PROF__ELFCLASS || data[EI_DATA] != PROF__ELFDATA)
+    return NULL;
+  return elf_memory((char *)data, len);
+}
+
+int prof__elffile_map(const char *path, struct prof__elffile *f) {
+  memset(f, 0, sizeof(*f));
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  struct stat st;
+  void *p = MAP_FAILED;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > EI_NIDENT)
+    p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (p == MAP_FAILED)
+    return -1;
+  f->data = p;
+  f->len = (size_t)st.st_size;
+  f->elf = prof__elf_mem(f->data, f->len);
+  f->path = strdup(path);
+  if (!f->elf || !f->path) {
+    prof__elffile_unmap(f);
+    return -1;
+  }
+  return 0;
+}
+
+void prof__elffile_unmap(struct prof__elffile *f) {
+  if (f->elf)
+    elf_end(f->elf);
+  if (f->data)
+    munmap((void *)f->data, f->len);
+  free(f->path);
+  memset(f, 0, sizeof(*f));
+}
+
+/* A section with bytes in this file (not NOBITS, as in a stripped
+ * object or in the program part of a debug file). */
+static int prof__has_section(Elf *elf, const char *name) {
+  size_t shstrndx;
+  if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0)
+    return 0;
+  for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn; scn = elf_nextscn(elf, scn)) {
+    GElf_Shdr sh;
+    const char *n = gelf_getshdr(scn, &sh)
+                        ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+    if (n && strcmp(n, name) == 0)
+      return sh.sh_type != SHT_NOBITS && sh.sh_size > 0;
+  }
+  return 0;
+}
+
+static int prof__same_build_id(Elf *elf, const unsigned char *id, int len) {
+  const void *got;
+  ssize_t n = dwelf_elf_gnu_build_id(elf, &got);
+  return len > 0 && n == len && memcmp(got, id, (size_t)len) == 0;
+}
+
+/* Maps path into f if it is the debug file of the wanted object: same
+ * build-id when there is one, else the CRC .gnu_debuglink recorded. */
+static int prof__try_debug(const char *path, const unsigned char *id,
+                           int idlen, const uint32_t *crc,
+                           struct prof__elffile *f) {
+  if (prof__elffile_map(path, f) != 0)
+    return -1;
+  int ok = idlen ? prof__same_build_id(f->elf, id, idlen)
+                 : crc && (uint32_t)crc32_z(0, f->data, f->len) == *crc;
+  if (!ok)
+    prof__elffile_unmap(f);
+  return ok ? 0 : -1;
+}
+
+static int prof__by_build_id(char *const *roots, const unsigned char *id,
+                             int idlen, struct prof__elffile *f) {
+  static const char hex[] = "0123456789abcdef";
+  char idhex[2 * 64 + 1], path[PATH_MAX];
+  if (idlen < 2)
+    return -1;
+  for (int i = 0; i < idlen; i++) {
+    idhex[2 * i] = hex[id[i] >> 4];
+    idhex[2 * i + 1] = hex[id[i] & 15];
+  }
+  idhex[2 * idlen] = '\0';
+  for (char *const *r = roots; *r; r++) {
+    snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", *r, idhex,
+             idhex + 2);
+    if (prof__try_debug(path, id, idlen, NULL, f) == 0)
+      return 0;
+  }
+  return -1;
+}
+
+/* gdb's places for a debuglink name: next to the object, in .debug/ next
+ * to it, and under each root at the object's own directory. */
+static int prof__by_debuglink(const struct prof__module *m, Elf *modelf,
+                              char *const *roots, struct prof__elffile *f) {
+  GElf_Word crc;
+  const char *name = modelf ? dwelf_elf_gnu_debuglink(modelf, &crc) : NULL;
+  char self[PATH_MAX], dir[PATH_MAX], path[PATH_MAX];
+  if (!name || !realpath(m->path, self))
+    return -1;
+  memcpy(dir, self, sizeof(dir));
+  char *slash = strrchr(dir, '/');
+  *slash = '\0'; /* realpath() is absolute: there is always one */
+  uint32_t want = crc;
+  const char *fmt[] = {"%s%s/%s", "%s%s/.debug/%s"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(path, sizeof(path), fmt[i], "", dir, name);
+    if (strcmp(path, self) != 0 &&
+        prof__try_debug(path, m->build_id, m->build_id_len, &want, f) == 0)
+      return 0;
+  }
+  for (char *const *r = roots; *r; r++) {
+    snprintf(path, sizeof(path), fmt[0], *r, dir, name);
+    if (prof__try_debug(path, m->build_id, m->build_id_len, &want, f) == 0)
+      return 0;
+  }
+  return -1;
+}
+
+/* dwz moves DIEs shared by many objects into one file that the debug file
+ * names (.gnu_debugaltlink: a path and that file's build-id). */
+static void prof__open_alt(struct prof__debuginfo *di, char *const *roots) {
+  const char *name;
+  const void *id;
+  ssize_t idlen = dwelf_dwarf_gnu_debugaltlink(di->dw, &name, &id);
+  if (idlen <= 0 || idlen > 64)
+    return;
+  if (prof__by_build_id(roots, id, (int)idlen, &di->alt) != 0) {
+    char path[PATH_MAX];
+    const char *base = di->sep.path ? di->sep.path : "";
+    const char *slash = strrchr(base, '/');
+    if (name[0] == '/' || !slash)
+      snprintf(path, sizeof(path), "%s", name);
+    else
+      snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - base), base, name);
+    if (prof__try_debug(path, id, (int)idlen, NULL, &di->alt) != 0)
+      return;
+  }
+  di->altdw = dwarf_begin_elf(di->alt.elf, DWARF_C_READ, NULL);
+  if (di->altdw)
+    dwarf_setalt(di->dw, di->altdw);
+}
+
+void prof__debuginfo_open(const struct prof__module *m, char *const *roots,
+                          struct prof__debuginfo *di) {
+  memset(di, 0, sizeof(*di));
+  di->modelf = prof__elf_mem(m->image, m->image_len);
+  Elf *from = NULL;
+  if (prof__has_section(di->modelf, ".debug_info") ||
+      prof__has_section(di->modelf, ".zdebug_info")) {
+    from = di->modelf;
+    di->source = m->path;
+  } else if (prof__by_build_id(roots, m->build_id, m->build_id_len,
+                               &di->sep) == 0 ||
+             prof__by_debuglink(m, di->modelf, roots, &di->sep) == 0) {
+    from = di->sep.elf;
+    di->source = di->sep.path;
+  }
+  if (from && (prof__has_section(from, ".debug_info") ||
+               prof__has_section(from, ".zdebug_info")))
+    di->dw = dwarf_begin_elf(from, DWARF_C_READ, NULL);
+  if (di->dw)
+    prof__open_alt(di, roots);
+}
+
+void prof__debuginfo_close(struct prof__debuginfo *di) {
+  if (di->dw)
+    dwarf_end(di->dw);
+  if (di->altdw)
+    dwarf_end(di->altdw);
+  prof__elffile_unmap(&di->alt);
+  prof__elffile_unmap(&di->sep);
+  if (di->modelf)
+    elf_end(di->modelf);
+  memset(di, 0, sizeof(*di));
+}

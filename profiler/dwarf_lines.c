@@ -1,0 +1,339 @@
+/* See dwarf_lines.h for why each CU is indexed once. */
+#include "profiler/dwarf_lines.h"
+
+#include <dwarf.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One address range of a function or inlined instance. */
+struct prof__dwpiece {
+  uint64_t lo, hi;
+  uint32_t func;
+  uint32_t depth; /* DIE nesting depth: the tie-break of equal lo */
+};
+
+struct prof__dwfunc {
+  Dwarf_Off die;
+  int32_t parent;  /* enclosing function or inlined instance, or -1 */
+  uint32_t first;  /* its ranges: franges[first .. first + n)       */
+  uint32_t n;
+  int inlined;
+};
+
+struct prof__dwcu {
+  Dwarf_Off die;
+  int state; /* 0: not indexed yet, 1: indexed, -1: failed */
+  struct prof__dwfunc *funcs;
+  uint32_t nfuncs, capfuncs;
+  struct prof__dwpiece *franges; /* by function, in DIE order */
+  struct prof__dwpiece *pieces;  /* the same, sorted by (lo, depth) */
+  uint32_t npieces, cappieces;
+};
+
+struct prof__dwcurange {
+  uint64_t lo, hi;
+  uint32_t cu;
+};
+
+struct prof__dwlines {
+  Dwarf *dw;
+  struct prof__dwcu *cus;
+  uint32_t ncus;
+  struct prof__dwcurange *ranges; /* sorted by lo */
+  uint32_t nranges, capranges;
+};
+
+static int prof__grow(void **p, uint32_t *cap, uint32_t need, size_t size) {
+  if (need <= *cap)
+    return 0;
+  uint32_t c = *cap ? *cap * 2 : 64;
+  while (c < need)
+    c *= 2;
+  void *q = realloc(*p, (size_t)c * size);
+  if (!q)
+    return -1;
+  *p = q;
+  *cap = c;
+  return 0;
+}
+
+static int prof__by_lo(const void *a, const void *b) {
+  const struct prof__dwpiece *x = a, *y = b;
+  if (x->lo != y->lo)
+    return x->lo < y->lo ? -1 : 1;
+  return (x->depth > y->depth) - (x->depth < y->depth);
+}
+
+static int prof__cur_by_lo(const void *a, const void *b) {
+  const struct prof__dwcurange *x = a, *y = b;
+  return (x->lo > y->lo) - (x->lo < y->lo);
+}
+
+/* Address 0 is where a linker leaves functions it discarded. */
+static int prof__add_cu_ranges(struct prof__dwlines *x, Dwarf_Die *cudie,
+                               uint32_t cu) {
+  Dwarf_Addr base, lo, hi;
+  ptrdiff_t off = 0;
+  while ((off = dwarf_ranges(cudie, off, &base, &lo, &hi)) > 0) {
+    if (lo == 0 || lo >= hi)
+      continue;
+    if (prof__grow((void **)&x->ranges, &x->capranges, x->nranges + 1,
+                   sizeof(*x->ranges)))
+      return -1;
+    x->ranges[x->nranges++] = (struct prof__dwcurange){lo, hi, cu};
+  }
+  return 0;
+}
+
+/* Only compile units hold code; type and partial units are skipped. */
+static int prof__read_cus(struct prof__dwlines *x) {
+  Dwarf_CU *cu = NULL;
+  Dwarf_Die cudie;
+  uint8_t unit_type;
+  uint32_t cap = 0;
+  while (dwarf_get_units(x->dw, cu, &cu, NULL, &unit_type, &cudie, NULL) ==
+         0) {
+    if (dwarf_tag(&cudie) != DW_TAG_compile_unit)
+      continue;
+    if (prof__grow((void **)&x->cus, &cap, x->ncus + 1, sizeof(*x->cus)))
+      return -1;
+    x->cus[x->ncus] = (struct prof__dwcu){.die = dwarf_dieoffset(&cudie)};
+    if (prof__add_cu_ranges(x, &cudie, x->ncus++) != 0)
+      return -1;
+  }
+  qsort(x->ranges, x->nranges, sizeof(*x->ranges), prof__cur_by_lo);
+  return 0;
+}
+
+struct prof__dwlines *prof__dwlines_new(Dwarf *dw) {
+  struct prof__dwlines *x = calloc(1, sizeof(*x));
+  if (!x)
+    return NULL;
+  x->dw = dw;
+  if (prof__read_cus(x) != 0) {
+    prof__dwlines_free(x);
+    return NULL;
+  }
+  return x;
+}
+
+static void prof__cu_clear(struct prof__dwcu *cu) {
+  free(cu->funcs);
+  free(cu->franges);
+  free(cu->pieces);
+  cu->funcs = NULL, cu->franges = cu->pieces = NULL;
+  cu->nfuncs = cu->npieces = 0;
+}
+
+void prof__dwlines_free(struct prof__dwlines *x) {
+  if (!x)
+    return;
+  for (uint32_t i = 0; i < x->ncus; i++)
+    prof__cu_clear(&x->cus[i]);
+  free(x->cus);
+  free(x->ranges);
+  free(x);
+}
+
+/* Records die (a function with code) and its ranges. Returns its index,
+ * -1 when it has no code here, -2 on ENOMEM. */
+static int32_t prof__add_func(struct prof__dwcu *cu, Dwarf_Die *die,
+                              int32_t parent, uint32_t depth, int inlined) {
+  Dwarf_Addr base, lo, hi;
+  ptrdiff_t off = 0;
+  uint32_t first = cu->npieces;
+  while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
+    if (lo == 0 || lo >= hi)
+      continue;
+    if (prof__grow((void **)&cu->franges, &cu->cappieces, cu->npieces + 1,
+                   sizeof(*cu->franges)))
+      return -2;
+    cu->franges[cu->npieces++] =
+        (struct prof__dwpiece){lo, hi, cu->nfuncs, depth};
+  }
+  if (cu->npieces == first)
+    return -1;
+  if (prof__grow((void **)&cu->funcs, &cu->capfuncs, cu->nfuncs + 1,
+                 sizeof(*cu->funcs)))
+    return -2;
+  cu->funcs[cu->nfuncs] = (struct prof__dwfunc){
+      dwarf_dieoffset(die), parent, first, cu->npieces - first, inlined};
+  return (int32_t)cu->nfuncs++;
+}
+
+/* Walks the children of parent_die. Types are not entered: no compiler
+ * puts code inside them; namespaces and blocks may hold functions. */
+static int prof__walk(struct prof__dwcu *cu, Dwarf_Die *parent_die,
+                      int32_t parent, uint32_t depth) {
+  Dwarf_Die die;
+  if (depth > 256 || dwarf_child(parent_die, &die) != 0)
+    return 0;
+  do {
+    int tag = dwarf_tag(&die), r = 0;
+    int32_t f = parent;
+    if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) {
+      f = prof__add_func(cu, &die, parent, depth,
+                         tag == DW_TAG_inlined_subroutine);
+      if (f == -2)
+        return -1;
+      if (f >= 0 && dwarf_haschildren(&die))
+        r = prof__walk(cu, &die, f, depth + 1);
+    } else if (tag == DW_TAG_lexical_block || tag == DW_TAG_namespace ||
+               tag == DW_TAG_try_block || tag == DW_TAG_catch_block ||
+               tag == DW_TAG_module) {
+      if (dwarf_haschildren(&die))
+        r = prof__walk(cu, &die, parent, depth + 1);
+    }
+    if (r != 0)
+      return -1;
+  } while (dwarf_siblingof(&die, &die) == 0);
+  return 0;
+}
+
+static int prof__index_cu(struct prof__dwlines *x, struct prof__dwcu *cu) {
+  Dwarf_Die cudie;
+  cu->state = -1;
+  if (!dwarf_offdie(x->dw, cu->die, &cudie) ||
+      prof__walk(cu, &cudie, -1, 1) != 0) {
+    prof__cu_clear(cu);
+    return -1;
+  }
+  cu->pieces = malloc((cu->npieces ? cu->npieces : 1) * sizeof(*cu->pieces));
+  if (!cu->pieces) {
+    prof__cu_clear(cu);
+    return -1;
+  }
+  memcpy(cu->pieces, cu->franges, cu->npieces * sizeof(*cu->pieces));
+  qsort(cu->pieces, cu->npieces, sizeof(*cu->pieces), prof__by_lo);
+  cu->state = 1;
+  return 0;
+}
+
+/* The CU whose ranges contain vaddr (indexed on first use), or NULL. */
+static struct prof__dwcu *prof__find_cu(struct prof__dwlines *x,
+                                        uint64_t vaddr) {
+  uint32_t lo = 0, hi = x->nranges;
+  while (lo < hi) {
+    uint32_t mid = (lo + hi) / 2;
+    if (x->ranges[mid].lo <= vaddr)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  /* CU ranges should not overlap; look back a little in case they do. */
+  for (uint32_t i = lo, k = 0; i-- > 0 && k < 8; k++) {
+    if (vaddr >= x->ranges[i].hi)
+      continue;
+    struct prof__dwcu *cu = &x->cus[x->ranges[i].cu];
+    if (cu->state == 0)
+      prof__index_cu(x, cu);
+    return cu->state == 1 ? cu : NULL;
+  }
+  return NULL;
+}
+
+static int prof__func_has(const struct prof__dwcu *cu, int32_t f,
+                          uint64_t vaddr) {
+  const struct prof__dwfunc *fn = &cu->funcs[f];
+  for (uint32_t i = fn->first; i < fn->first + fn->n; i++)
+    if (vaddr >= cu->franges[i].lo && vaddr < cu->franges[i].hi)
+      return 1;
+  return 0;
+}
+
+/* The innermost function containing vaddr: ranges nest like their DIEs,
+ * so it is the last piece starting at or before vaddr when that piece
+ * contains it, else the first of that piece's ancestors that does. */
+static int32_t prof__innermost(const struct prof__dwcu *cu, uint64_t vaddr) {
+  uint32_t lo = 0, hi = cu->npieces;
+  while (lo < hi) {
+    uint32_t mid = (lo + hi) / 2;
+    if (cu->pieces[mid].lo <= vaddr)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == 0)
+    return -1;
+  const struct prof__dwpiece *p = &cu->pieces[lo - 1];
+  if (vaddr < p->hi)
+    return (int32_t)p->func;
+  int32_t f = cu->funcs[p->func].parent;
+  for (int steps = 0; f >= 0 && steps < 512; steps++) {
+    if (prof__func_has(cu, f, vaddr))
+      return f;
+    f = cu->funcs[f].parent;
+  }
+  return -1;
+}
+
+static const char *prof__die_name(Dwarf_Die *die) {
+  Dwarf_Attribute a;
+  const char *s =
+      dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
+  if (!s)
+    s = dwarf_formstring(
+        dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
+  if (!s)
+    s = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
+  return s;
+}
+
+/* Where an inlined instance was called from: its DW_AT_call_file/line. */
+static void prof__call_site(Dwarf_Die *cudie, Dwarf_Die *die,
+                            const char **file, uint32_t *line) {
+  Dwarf_Attribute a;
+  Dwarf_Word idx = 0, ln = 0;
+  Dwarf_Files *files;
+  size_t nfiles;
+  *file = NULL;
+  *line = 0;
+  if (dwarf_formudata(dwarf_attr(die, DW_AT_call_line, &a), &ln) == 0)
+    *line = (uint32_t)ln;
+  if (dwarf_formudata(dwarf_attr(die, DW_AT_call_file, &a), &idx) == 0 &&
+      dwarf_getsrcfiles(cudie, &files, &nfiles) == 0 && idx < nfiles)
+    *file = dwarf_filesrc(files, idx, NULL, NULL);
+}
+
+static void prof__line_of(Dwarf_Die *cudie, uint64_t vaddr, const char **file,
+                          uint32_t *line) {
+  Dwarf_Line *l = dwarf_getsrc_die(cudie, vaddr);
+  int n = 0;
+  *file = l ? dwarf_linesrc(l, NULL, NULL) : NULL;
+  *line = l && dwarf_lineno(l, &n) == 0 && n > 0 ? (uint32_t)n : 0;
+}
+
+int prof__dwlines_resolve(struct prof__dwlines *x, uint64_t vaddr,
+                          prof__dwframe_fn fn, void *arg) {
+  struct prof__dwcu *cu = x ? prof__find_cu(x, vaddr) : NULL;
+  int32_t f = cu ? prof__innermost(cu, vaddr) : -1;
+  Dwarf_Die cudie, die;
+  if (f < 0 || !dwarf_offdie(x->dw, cu->die, &cudie))
+    return 0;
+  struct prof__dwframe fr;
+  prof__line_of(&cudie, vaddr, &fr.file, &fr.line);
+  int n = 0;
+  for (; f >= 0 && n < 256; f = cu->funcs[f].parent) {
+    if (!dwarf_offdie(x->dw, cu->funcs[f].die, &die))
+      break;
+    fr.name = prof__die_name(&die);
+    fr.inlined = cu->funcs[f].inlined;
+    if (fn(arg, &fr) != 0)
+      return -1;
+    n++;
+    if (!fr.inlined) /* a function's frame ends the chain */
+      break;
+    prof__call_site(&cudie, &die, &fr.file, &fr.line);
+  }
+  return n;
+}
+
+int prof__dwlines_srcline(struct prof__dwlines *x, uint64_t vaddr,
+                          const char **file, uint32_t *line) {
+  struct prof__dwcu *cu = x ? prof__find_cu(x, vaddr) : NULL;
+  Dwarf_Die cudie;
+  if (!cu || !dwarf_offdie(x->dw, cu->die, &cudie))
+    return -1;
+  prof__line_of(&cudie, vaddr, file, line);
+  return *file || *line ? 0 : -1;
+}

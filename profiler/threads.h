@@ -1,0 +1,75 @@
+/* The thread registry: which threads the running session samples, and
+ * their per-thread triggers.
+ *
+ * Threads that exist when a session starts are found in /proc/self/task.
+ * Threads created later register themselves when they start, because
+ * libprof defines pthread_create (it wins over libc's both under
+ * LD_PRELOAD and when the program links -lprof) and wraps the start
+ * routine. A pthread key destructor releases the thread's trigger when it
+ * exits, whether it returns, calls pthread_exit or is cancelled. Threads
+ * that exit without passing through the wrapper (those that existed at
+ * start) are swept by the monitor, which checks them with tgkill(tid, 0).
+ *
+ * libprof's own threads (collector, sampler) are "internal": never armed,
+ * never signalled, and they run with every signal blocked.
+ *
+ * Nothing here is AS-safe; the signal handler never touches the registry. */
+#ifndef PROF_PROFILER_THREADS_H
+#define PROF_PROFILER_THREADS_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "arch/arch.h"
+
+struct prof__trigger;
+
+/* Starts sampling every thread with t: arms the threads found in
+ * /proc/self/task (per-thread modes) and every thread that starts from now
+ * on. sig is the sampling signal: a thread created while a session runs
+ * gets it unblocked before its start routine runs. */
+PROF__HIDDEN void prof__threads_attach(struct prof__trigger *t, int sig);
+
+/* Disarms and forgets every thread. After return the registry arms no new
+ * thread. */
+PROF__HIDDEN void prof__threads_detach(void);
+
+/* Copies the tids of the sampled threads into *buf (grown with realloc),
+ * for the wall sampler. Returns the count. */
+PROF__HIDDEN size_t prof__threads_snapshot(pid_t **buf, size_t *cap);
+
+/* Releases the triggers of registered threads that no longer exist. */
+PROF__HIDDEN void prof__threads_sweep(void);
+
+/* Disarms every thread without forgetting them (the monitor saw our
+ * handler replaced: the program owns the signal now). */
+PROF__HIDDEN void prof__threads_disarm_all(void);
+
+/* Disarms and mutes the threads that have sig blocked (the real-time queue
+ * guard); returns how many. */
+PROF__HIDDEN size_t prof__threads_mute_blocked(int sig);
+
+/* Threads libprof itself creates must not be sampled. Between begin and
+ * end, pthread_create on this thread makes internal threads (used around
+ * the collector's creation, whose code calls pthread_create itself). */
+PROF__HIDDEN void prof__threads_internal_begin(void);
+PROF__HIDDEN void prof__threads_internal_end(void);
+
+/* Creates an internal thread with every signal blocked. Returns 0 or an
+ * errno value. */
+PROF__HIDDEN int prof__thread_create_internal(pthread_t *th,
+                                              void *(*fn)(void *), void *arg);
+
+/* CPU time used so far by libprof's internal threads. */
+PROF__HIDDEN uint64_t prof__threads_internal_cpu_ns(void);
+
+/* fork(): the registry lock is held across fork so the child inherits it
+ * consistent. The child closes the perf fds it inherited (they watch the
+ * parent's threads) and forgets everything. */
+PROF__HIDDEN void prof__threads_fork_prepare(void);
+PROF__HIDDEN void prof__threads_fork_parent(void);
+PROF__HIDDEN void prof__threads_fork_child(void);
+
+#endif

@@ -1,0 +1,66 @@
+/* Speed check on 1,000,000-sample / 20,000-frame profiles: each is built
+ * and written in every format, and each export must take well under 2 s
+ * (asserted: < 1 s of CPU time, so a loaded machine does not matter).
+ *  - "typical": samples drawn from 100,000 distinct call paths;
+ *  - "worst": every sample a distinct path (1M stacks). d3 is left out
+ *    there: its tree has ~12M nodes and ~1 GB of JSON, a size the format
+ *    forces, not a cost of the writer. */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "export/export.h"
+#include "fixture.h"
+
+#define PROF_SPEED_LIMIT_S 1.0
+
+static double cpu_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void export_timed(const struct prof__model *m, enum prof__format f,
+                         const char *name) {
+  FILE *null = fopen("/dev/null", "w");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(null);
+  double t0 = cpu_now();
+  int rc = prof__export_stream(m, f, NULL, null);
+  double dt = cpu_now() - t0;
+  fclose(null);
+  fprintf(stderr, " %s %.3f s;", name, dt);
+  CU_ASSERT_EQUAL(rc, 0);
+  CU_ASSERT(dt < PROF_SPEED_LIMIT_S);
+}
+
+static void run(size_t nstacks, int with_d3) {
+  double t0 = cpu_now();
+  struct prof__model *m = fixture_big_model(1000000, 20000, nstacks);
+  double dt = cpu_now() - t0;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  fprintf(stderr, "\n  build %.3f s (%zu stacks);", dt, m->nstacks);
+  CU_ASSERT(dt < PROF_SPEED_LIMIT_S);
+  export_timed(m, PROF__FMT_SPEEDSCOPE, "speedscope");
+  if (with_d3)
+    export_timed(m, PROF__FMT_D3, "d3");
+  export_timed(m, PROF__FMT_COLLAPSED, "collapsed");
+  export_timed(m, PROF__FMT_PPROF, "pprof");
+  fprintf(stderr, "\n");
+  prof__model_free(m);
+}
+
+static void test_typical(void) { run(100000, 1); }
+static void test_worst(void) { run(0, 0); }
+
+int main(void) {
+  CU_initialize_registry();
+  CU_pSuite s = CU_add_suite("export speed", NULL, NULL);
+  CU_add_test(s, "1M samples, 100k stacks", test_typical);
+  CU_add_test(s, "1M samples, 1M stacks", test_worst);
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  unsigned failed = CU_get_number_of_failures();
+  CU_cleanup_registry();
+  return failed != 0;
+}
