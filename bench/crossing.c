@@ -69,32 +69,18 @@ static double pair_ns(void (*fn)(long), long n, int nrep) {
 /* ---- (c): a sample with crossings ------------------------------------- */
 
 #define X_DEPTH 30
-#define X_LEVELS (X_DEPTH - BENCH_BASE_FRAMES - 1) /* bench_descend levels */
 
-/* Crossings on the way down the recursion, outermost first: native code
- * enters managed code, which calls native code, which re-enters managed
- * code; the samples then land under the innermost MANAGED record, so the
- * handler runs the traceback hook twice (saved context and context 0). */
+/* Crossings on the way down the recursion (levels count down to 1 at the
+ * innermost): native code enters managed code, which calls native code,
+ * which re-enters managed code. The samples land under that innermost
+ * MANAGED record, so the handler copies 3 records and runs the traceback
+ * hook twice: the NATIVE record's saved context, and context 0. */
 static void cross_around(int level, int leave, void *arg) {
   (void)arg;
-  if (level == X_LEVELS - 2)
+  if (level == 14 || level == 2)
     leave ? prof_leave_managed(bench_rt) : prof_enter_managed(bench_rt);
-  else if (level == X_LEVELS / 2)
+  else if (level == 8)
     leave ? prof_leave_native(bench_rt) : prof_enter_native(bench_rt);
-  else if (level == 2)
-    leave ? prof_leave_managed(bench_rt) : prof_enter_managed(bench_rt);
-}
-
-struct x_arg {
-  int n, err;
-  double bare;
-  struct bench_cell cell;
-};
-
-static void x_leaf(void *arg) {
-  struct x_arg *a = arg;
-  a->bare = bench_bare_ns(a->n);
-  a->err = bench_libprof_session(a->n, &a->cell);
 }
 
 #define X_MAXREPS 31
@@ -102,21 +88,25 @@ static void x_leaf(void *arg) {
 struct x_result {
   double handler[X_MAXREPS], total[X_MAXREPS]; /* µs, net of bare */
   long kept;
-  int frames;
+  int frames, expect;
 };
 
+/* The bare figure is taken on the same shape, crossings included, so the
+ * crossing calls themselves cancel out. */
 static int x_once(int crossings, int n, struct x_result *out, int rep) {
-  struct x_arg a = {n, 0, 0, {0}};
-  struct bench_plan p = {x_leaf, &a, crossings ? cross_around : NULL};
-  bench_at_depth(X_DEPTH, &p);
-  if (a.err) {
-    fprintf(stderr, "crossing: libprof: %s\n", prof_strerror(a.err));
+  struct bench_shape shape = {X_DEPTH, crossings ? cross_around : NULL, NULL};
+  struct bench_cell c;
+  double bare = bench_bare_ns(n, &shape);
+  int err = bench_libprof_session(n, &shape, &c);
+  if (err) {
+    fprintf(stderr, "crossing: libprof: %s\n", prof_strerror(err));
     return -1;
   }
-  out->handler[rep] = (a.cell.handler_ns - a.bare) / 1000.0;
-  out->total[rep] = (a.cell.total_ns - a.bare) / 1000.0;
-  out->kept = a.cell.kept;
-  out->frames = a.cell.frames;
+  out->handler[rep] = (c.handler_ns - bare) / 1000.0;
+  out->total[rep] = (c.total_ns - bare) / 1000.0;
+  out->kept = c.kept;
+  out->frames = c.frames;
+  out->expect = c.expect;
   return 0;
 }
 
@@ -177,13 +167,13 @@ int main(int argc, char **argv) {
          "(issue 3)\n\n", 2 * BENCH_MFRAMES);
   printf("%d tgkill samples per cell, median of %d runs, µs per sample beyond "
          "the bare signal. Both on the same %d-frame native stack; frames = "
-         "merged frames in the written profile.\n\n", n, nrep, X_DEPTH);
-  printf("| sample | frames | samples | handler µs | total µs |\n"
-         "|---|---:|---:|---:|---:|\n");
-  printf("| native only | %d | %ld | %.2f | %.2f |\n", plain.frames,
-         plain.kept, ph, pt);
-  printf("| 3 crossings + %d managed frames | %d | %ld | %.2f | %.2f |\n",
-         2 * BENCH_MFRAMES, cross.frames, cross.kept, ch, ct);
-  printf("| difference | | | %+.2f | %+.2f |\n", ch - ph, ct - pt);
+         "frames in the written profile.\n\n", n, nrep, X_DEPTH);
+  printf("| sample | native frames | merged frames | samples | handler µs "
+         "| total µs |\n|---|---:|---:|---:|---:|---:|\n");
+  printf("| native only | %d | %d | %ld | %.2f | %.2f |\n", plain.expect,
+         plain.frames, plain.kept, ph, pt);
+  printf("| 3 crossings + %d managed frames | %d | %d | %ld | %.2f | %.2f |\n",
+         2 * BENCH_MFRAMES, cross.expect, cross.frames, cross.kept, ch, ct);
+  printf("| difference | | | | %+.2f | %+.2f |\n", ch - ph, ct - pt);
   return 0;
 }

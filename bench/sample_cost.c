@@ -27,43 +27,51 @@ struct rep {
   double bare, handler, collector, total;   /* libprof process */
   double g_bare, g_loop, g_total;           /* gperftools process */
   long kept, g_recorded;
-  int frames, g_frames;
+  int frames, g_frames, expect, g_expect;
 };
 
 static struct rep reps[NDEPTHS][MAXREPS];
 
-struct libprof_leaf_arg {
-  int n, err;
-  double bare;
-  struct bench_cell cell;
-};
-
-static void libprof_leaf(void *arg) {
-  struct libprof_leaf_arg *a = arg;
-  a->bare = bench_bare_ns(a->n);
-  a->err = bench_libprof_session(a->n, &a->cell);
+/* Bare, then a libprof session, at one depth. */
+static int libprof_cell(int depth, int n, struct rep *r) {
+  struct bench_shape shape = {depth, NULL, NULL};
+  struct bench_cell c;
+  r->bare = bench_bare_ns(n, &shape);
+  int err = bench_libprof_session(n, &shape, &c);
+  r->handler = c.handler_ns;
+  r->collector = c.collector_ns;
+  r->total = c.total_ns;
+  r->kept = c.kept;
+  r->frames = c.frames;
+  r->expect = c.expect;
+  return err;
 }
 
 /* Runs sample_cost_gperf (next to this binary) for one repetition of all
  * depths; returns 0 if every depth reported. */
 static int run_gperf(const char *exe, int n, int rep) {
   char cmd[PATH_MAX + 128], line[256];
-  snprintf(cmd, sizeof(cmd), "CPUPROFILE_FREQUENCY=1 '%s' %d %d %d %d", exe,
-           n, depths[0], depths[1], depths[2]);
+  /* stderr too: gperftools' "PROFILE: interrupts/..." lines are dropped,
+   * anything else is passed on. */
+  snprintf(cmd, sizeof(cmd), "CPUPROFILE_FREQUENCY=1 '%s' %d %d %d %d 2>&1",
+           exe, n, depths[0], depths[1], depths[2]);
   FILE *p = popen(cmd, "r");
   int got = 0;
   while (p && fgets(line, sizeof(line), p)) {
-    int depth, frames;
+    int depth, frames, expect;
     double bare, loop, total;
     long rec;
-    if (sscanf(line, "gperf %d %lf %lf %lf %ld %d", &depth, &bare, &loop,
-               &total, &rec, &frames) != 6)
+    if (sscanf(line, "gperf %d %lf %lf %lf %ld %d %d", &depth, &bare, &loop,
+               &total, &rec, &frames, &expect) != 7) {
+      if (strncmp(line, "PROFILE: ", 9) != 0)
+        fputs(line, stderr);
       continue;
+    }
     for (int d = 0; d < NDEPTHS; d++)
       if (depths[d] == depth) {
         struct rep *r = &reps[d][rep];
         r->g_bare = bare, r->g_loop = loop, r->g_total = total;
-        r->g_recorded = rec, r->g_frames = frames;
+        r->g_recorded = rec, r->g_frames = frames, r->g_expect = expect;
         got++;
       }
   }
@@ -113,17 +121,17 @@ static void print_table(int n, int nrep, int have_gperf) {
   printf("\nChecks (last run): frames on the sampled stack as each profiler "
          "recorded it, and samples in its output (expected %d, plus about "
          "one timer sample per CPU-second).\n\n", n);
-  printf("| depth | libprof frames | libprof samples | gperftools frames "
-         "| gperftools samples | bare µs (gperf process) | gperftools total "
-         "µs |\n");
-  printf("|------:|---------------:|----------------:|------------------:"
-         "|-------------------:|------------------------:|-----------------"
-         "--:|\n");
+  printf("| depth | frames on stack | libprof frames | libprof samples "
+         "| gperftools frames | gperftools samples | bare µs (gperf process) "
+         "| gperftools total µs |\n");
+  printf("|------:|----------------:|---------------:|----------------:"
+         "|------------------:|-------------------:|------------------------:"
+         "|-------------------:|\n");
   for (int d = 0; d < NDEPTHS; d++) {
     const struct rep *r = &reps[d][nrep - 1];
-    printf("| %5d | %14d | %15ld | %17d | %18ld | %23.2f | %18.2f |\n",
-           depths[d], r->frames, r->kept, r->g_frames, r->g_recorded,
-           MED(d, g_bare), MED(d, g_total));
+    printf("| %5d | %15d | %14d | %15ld | %17d | %18ld | %23.2f | %18.2f |\n",
+           depths[d], r->expect, r->frames, r->kept, r->g_frames,
+           r->g_recorded, MED(d, g_bare), MED(d, g_total));
   }
   if (!have_gperf)
     return;
@@ -151,36 +159,20 @@ int main(void) {
             "gperftools columns are n/a\n", exe);
 
   /* Warm-up, discarded: the first session loads libunwind and libdw. */
-  struct libprof_leaf_arg warm = {BENCH_BURST * 4, 0, 0, {0}};
-  struct bench_plan wp = {libprof_leaf, &warm, NULL};
-  bench_at_depth(30, &wp);
-  if (warm.err) {
-    fprintf(stderr, "sample_cost: prof_start: %s\n", prof_strerror(warm.err));
-    return 1;
-  }
+  int err = libprof_cell(30, BENCH_BURST * 4, &reps[1][0]);
   /* Repetitions interleave the two processes, so slow drifts of the
    * machine hit both profilers alike. */
-  for (int i = 0; i < nrep; i++) {
+  for (int i = 0; i < nrep && !err; i++) {
     if (have_gperf && run_gperf(exe, n, i) != 0) {
       fprintf(stderr, "sample_cost: %s failed\n", exe);
       have_gperf = 0;
     }
-    for (int d = 0; d < NDEPTHS; d++) {
-      struct libprof_leaf_arg a = {n, 0, 0, {0}};
-      struct bench_plan p = {libprof_leaf, &a, NULL};
-      bench_at_depth(depths[d], &p);
-      if (a.err) {
-        fprintf(stderr, "sample_cost: libprof: %s\n", prof_strerror(a.err));
-        return 1;
-      }
-      struct rep *r = &reps[d][i];
-      r->bare = a.bare;
-      r->handler = a.cell.handler_ns;
-      r->collector = a.cell.collector_ns;
-      r->total = a.cell.total_ns;
-      r->kept = a.cell.kept;
-      r->frames = a.cell.frames;
-    }
+    for (int d = 0; d < NDEPTHS && !err; d++)
+      err = libprof_cell(depths[d], n, &reps[d][i]);
+  }
+  if (err) {
+    fprintf(stderr, "sample_cost: libprof: %s\n", prof_strerror(err));
+    return 1;
   }
   net(nrep);
   print_table(n, nrep, have_gperf);

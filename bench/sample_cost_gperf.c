@@ -4,7 +4,7 @@
  *   sample_cost_gperf SAMPLES DEPTH...
  *
  * prints one line per depth, all costs in ns per sample, not net of bare:
- *   gperf DEPTH BARE_NS LOOP_NS TOTAL_NS RECORDED_SAMPLES FRAMES
+ *   gperf DEPTH BARE_NS LOOP_NS TOTAL_NS RECORDED_SAMPLES FRAMES EXPECTED
  * sample_cost runs it and does the arithmetic. */
 #include <gperftools/profiler.h>
 
@@ -14,7 +14,7 @@ struct gperf_cell {
   int n;
   double bare_ns, loop_ns, total_ns;
   long recorded;
-  int frames;
+  int frames, expect;
 };
 
 /* Legacy CPU profile: 64-bit words. Header {0, 3, 0, period, 0}, then
@@ -43,22 +43,23 @@ static void gperf_read_profile(const char *path, long *samples, int *frames) {
   fclose(f);
 }
 
-static void gperf_leaf(void *arg) {
-  struct gperf_cell *c = arg;
+static void gperf_cell(int depth, struct gperf_cell *c) {
   char path[128];
+  struct bench_shape shape = {depth, NULL, NULL};
   snprintf(path, sizeof(path), "/tmp/libprof-bench-gperf-%d.prof",
            (int)getpid());
-  c->bare_ns = bench_bare_ns(c->n);
+  c->bare_ns = bench_bare_ns(c->n, &shape);
   uint64_t p0 = bench_process_cpu_ns();
   if (!ProfilerStart(path)) {
     fprintf(stderr, "sample_cost_gperf: ProfilerStart(%s) failed\n", path);
     exit(1);
   }
-  uint64_t spent = bench_bursts(c->n, NULL, NULL);
+  uint64_t spent = bench_bursts(c->n, &shape, NULL, NULL);
   ProfilerStop();
   uint64_t p1 = bench_process_cpu_ns();
   c->loop_ns = (double)spent / c->n;
   c->total_ns = (double)(p1 - p0) / c->n;
+  c->expect = bench_frames_at_signal;
   gperf_read_profile(path, &c->recorded, &c->frames);
   unlink(path);
 }
@@ -81,16 +82,14 @@ int main(int argc, char **argv) {
   if (n < 1)
     return 2;
   /* Warm-up, discarded: first use of libunwind's caches and of the file. */
-  struct gperf_cell warm = {BENCH_BURST * 4, 0, 0, 0, 0, 0};
-  struct bench_plan wp = {gperf_leaf, &warm, NULL};
-  bench_at_depth(30, &wp);
+  struct gperf_cell warm = {.n = BENCH_BURST * 4};
+  gperf_cell(30, &warm);
   for (int i = 2; i < argc; i++) {
-    struct gperf_cell c = {n, 0, 0, 0, 0, 0};
-    struct bench_plan p = {gperf_leaf, &c, NULL};
+    struct gperf_cell c = {.n = n};
     int depth = atoi(argv[i]);
-    bench_at_depth(depth, &p);
-    printf("gperf %d %.1f %.1f %.1f %ld %d\n", depth, c.bare_ns, c.loop_ns,
-           c.total_ns, c.recorded, c.frames);
+    gperf_cell(depth, &c);
+    printf("gperf %d %.1f %.1f %.1f %ld %d %d\n", depth, c.bare_ns, c.loop_ns,
+           c.total_ns, c.recorded, c.frames, c.expect);
     fflush(stdout);
   }
   return 0;

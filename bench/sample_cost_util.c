@@ -12,6 +12,7 @@
  * let libprof's collector keep up cost nothing on the sampled thread. */
 #include <dirent.h>
 #include <errno.h>
+#include <execinfo.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -65,64 +66,22 @@ static inline double bench_median(double *v, int n) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* A signal per iteration, each one handled before tgkill returns. noinline
- * so that the sampled stack has a fixed shape: libc's syscall(), this
- * function, then the caller's frames. */
-static __attribute__((noinline)) void bench_signal_burst(int n) {
-  pid_t pid = getpid();
-  pid_t tid = (pid_t)syscall(SYS_gettid);
-  for (int i = 0; i < n; i++)
-    syscall(SYS_tgkill, pid, tid, SIGPROF);
-}
+/* ---- where the signals are sent from --------------------------------- */
 
-/* Called between bursts (not timed on the sampled thread). */
-typedef void (*bench_pause_fn)(void *arg);
+/* The stack every signal of a measurement lands on. */
+struct bench_shape {
+  int depth; /* frames on the stack at each signal, _start to syscall() */
+  /* Optional, called on each recursion level on the way down (leave == 0)
+   * and back up (leave == 1): the crossing benchmark marks language
+   * crossings with it. Level 1 is the innermost. */
+  void (*around)(int level, int leave, void *arg);
+  void *arg;
+};
 
-/* Sends n signals in bursts and returns the sampled thread's CPU time spent
- * inside the bursts only. */
-static uint64_t bench_bursts(int n, bench_pause_fn pause, void *arg) {
-  uint64_t spent = 0;
-  for (int sent = 0; sent < n; sent += BENCH_BURST) {
-    int b = n - sent < BENCH_BURST ? n - sent : BENCH_BURST;
-    uint64_t t0 = bench_thread_cpu_ns();
-    bench_signal_burst(b);
-    spent += bench_thread_cpu_ns() - t0;
-    if (pause)
-      pause(arg);
-  }
-  return spent;
-}
-
-static void bench_empty_handler(int sig, siginfo_t *si, void *uc) {
-  (void)sig, (void)si, (void)uc;
-}
-
-/* Bare signal cost in ns per signal: the same bursts against an empty
- * SA_SIGINFO handler. Leaves SIGPROF at SIG_DFL, as libprof expects to find
- * it (it refuses to replace a program's own handler). */
-static double bench_bare_ns(int n) {
-  struct sigaction sa, dfl;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_sigaction = bench_empty_handler;
-  sa.sa_flags = SA_SIGINFO | SA_RESTART;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGPROF, &sa, NULL);
-  uint64_t spent = bench_bursts(n, NULL, NULL);
-  memset(&dfl, 0, sizeof(dfl));
-  dfl.sa_handler = SIG_DFL;
-  sigaction(SIGPROF, &dfl, NULL);
-  return (double)spent / n;
-}
-
-/* ---- running code at a known stack depth ------------------------------ */
-
-/* Optional per-level hook, called on the way down (leave == 0) before the
- * next level and on the way back up (leave == 1) after it: the crossing
- * benchmark marks language crossings with it. */
 struct bench_plan {
   void (*leaf)(void *arg);
   void *arg;
-  void (*around)(int level, int leave, void *arg);
+  const struct bench_shape *shape; /* NULL: no around hook */
 };
 
 /* A plain recursion, built with the compiler's default -O2 (no frame
@@ -136,27 +95,84 @@ bench_descend(int level, const struct bench_plan *p) {
     p->leaf(p->arg);
     return 0;
   }
-  if (p->around)
-    p->around(level, 0, p->arg);
+  const struct bench_shape *sh = p->shape;
+  if (sh && sh->around)
+    sh->around(level, 0, sh->arg);
   int r = bench_descend(level - 1, p);
-  if (p->around)
-    p->around(level, 1, p->arg);
+  if (sh && sh->around)
+    sh->around(level, 1, sh->arg);
   return r + keep;
 }
 
-/* Frames on the stack when a burst's signal arrives, besides the
- * bench_descend ones: _start, __libc_start_main, __libc_start_call_main,
- * main, bench_at_depth, the leaf, bench_bursts, bench_signal_burst and
- * libc's syscall(). Checked against what both profilers record (the
- * "frames" columns of sample_cost). */
-#define BENCH_BASE_FRAMES 9
+/* The leaf of every burst: a signal per iteration, each handled before
+ * tgkill returns, so the sampled stack is libc's syscall(), this function,
+ * then the bench_descend levels. */
+static __attribute__((noinline, noipa)) void bench_burst_leaf(void *arg) {
+  int n = *(const int *)arg;
+  pid_t pid = getpid();
+  pid_t tid = (pid_t)syscall(SYS_gettid);
+  for (int i = 0; i < n; i++)
+    syscall(SYS_tgkill, pid, tid, SIGPROF);
+}
 
-/* Runs p->leaf with exactly `depth` frames on the stack at each signal
- * (never fewer than the base frames plus one bench_descend level). */
-static __attribute__((noinline, noipa)) void
-bench_at_depth(int depth, const struct bench_plan *p) {
-  int levels = depth - BENCH_BASE_FRAMES - 1;
-  bench_descend(levels > 0 ? levels : 0, p);
+/* Counts the frames above it (itself included) with glibc's DWARF-based
+ * backtrace(), so the recursion depth is calibrated where it runs, whatever
+ * the compiler inlined above. */
+static __attribute__((noinline, noipa)) void bench_probe_leaf(void *arg) {
+  void *pcs[1024];
+  *(int *)arg = backtrace(pcs, 1024);
+}
+
+/* Frames on the stack at the signals of the last bench_bursts(). */
+static int bench_frames_at_signal;
+
+/* Called between bursts (not timed on the sampled thread). */
+typedef void (*bench_pause_fn)(void *arg);
+
+/* Sends n signals in bursts from shape->depth frames deep and returns the
+ * sampled thread's CPU time spent inside the bursts only. */
+static __attribute__((noinline)) uint64_t
+bench_bursts(int n, const struct bench_shape *shape, bench_pause_fn pause,
+             void *parg) {
+  /* The probe sits where bench_burst_leaf will: at the signal there is one
+   * frame more (syscall) plus one per bench_descend level. */
+  int probe = 0;
+  struct bench_plan pp = {bench_probe_leaf, &probe, NULL};
+  bench_descend(0, &pp);
+  int levels = shape->depth - probe - 1;
+  levels = levels > 0 ? levels : 0;
+  bench_frames_at_signal = probe + 1 + levels;
+  uint64_t spent = 0;
+  for (int sent = 0; sent < n; sent += BENCH_BURST) {
+    int b = n - sent < BENCH_BURST ? n - sent : BENCH_BURST;
+    struct bench_plan bp = {bench_burst_leaf, &b, shape};
+    uint64_t t0 = bench_thread_cpu_ns();
+    bench_descend(levels, &bp);
+    spent += bench_thread_cpu_ns() - t0;
+    if (pause)
+      pause(parg);
+  }
+  return spent;
+}
+
+static void bench_empty_handler(int sig, siginfo_t *si, void *uc) {
+  (void)sig, (void)si, (void)uc;
+}
+
+/* Bare signal cost in ns per signal: the same bursts against an empty
+ * SA_SIGINFO handler. Puts back the disposition it found: SIG_DFL for
+ * libprof, which refuses to replace a program's own handler, and
+ * gperftools' handler, which it installs when the library loads. */
+static double bench_bare_ns(int n, const struct bench_shape *shape) {
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_sigaction = bench_empty_handler;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGPROF, &sa, &old);
+  uint64_t spent = bench_bursts(n, shape, NULL, NULL);
+  sigaction(SIGPROF, &old, NULL);
+  return (double)spent / n;
 }
 
 static inline int bench_env_int(const char *name, int def, int lo) {
@@ -183,7 +199,7 @@ static pid_t bench_collector_tid(void) {
   pid_t found = 0;
   struct dirent *e;
   while (d && !found && (e = readdir(d)) != NULL) {
-    char path[64], name[32] = "";
+    char path[300], name[32] = "";
     snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
     FILE *f = fopen(path, "r");
     if (!f)
@@ -258,11 +274,13 @@ struct bench_cell {
   double collector_ns; /* collector thread CPU before prof_stop, per sample */
   long kept;           /* samples in the written profile */
   int frames;          /* frames of the heaviest stack */
+  int expect;          /* frames really on the stack at the signals */
 };
 
-/* One session of n tgkill samples at the caller's depth; bare ns are NOT
+/* One session of n tgkill samples sent from `shape`; bare ns are NOT
  * subtracted here. Returns 0 or a libprof error. */
-static int bench_libprof_session(int n, struct bench_cell *c) {
+static int bench_libprof_session(int n, const struct bench_shape *shape,
+                                 struct bench_cell *c) {
   char out[128];
   snprintf(out, sizeof(out), "/tmp/libprof-bench-%d.folded", (int)getpid());
   /* itimer at 1 Hz: the timer adds about one sample per CPU-second to the
@@ -280,14 +298,16 @@ static int bench_libprof_session(int n, struct bench_cell *c) {
   if (r)
     return r;
   bs.collector = bench_collector_tid();
-  uint64_t spent = bench_bursts(n, bench_wait_drained, &bs);
+  uint64_t spent = bench_bursts(n, shape, bench_wait_drained, &bs);
   r = prof_stop();
   uint64_t p1 = bench_process_cpu_ns();
   c->handler_ns = (double)spent / n;
   c->total_ns = (double)(p1 - p0) / n;
   c->collector_ns = (double)bs.collector_ns / n;
+  c->expect = bench_frames_at_signal;
   bench_read_collapsed(out, &c->kept, &c->frames);
-  unlink(out);
+  if (!getenv("BENCH_KEEP"))
+    unlink(out);
   return r;
 }
 #endif /* BENCH_WITH_LIBPROF */

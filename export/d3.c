@@ -31,7 +31,6 @@ struct prof__d3_tree {
   struct prof__d3_node *nodes;
   size_t n, cap;
   uint32_t *path; /* node ids of the current stack: path[0] = thread */
-  size_t path_cap;
 };
 
 /* Makes room for one more node. 0 or -1 on ENOMEM. */
@@ -207,6 +206,10 @@ static int prof__d3_frags_make(struct prof__d3_frags *fr,
   }
   if (mem != NULL && fclose(mem) != 0)
     rc = PROF_ENOMEM;
+  /* A memory stream that ran out of memory may have dropped bytes
+   * without saying so at every step: trust only a complete buffer. */
+  if (rc == 0 && (fr->buf == NULL || fr->len != fr->off[2 * m->nframes]))
+    rc = PROF_ENOMEM;
   free(o);
   return rc;
 }
@@ -217,7 +220,7 @@ static int prof__d3_open(struct prof__out *o, const struct prof__model *m,
                          const struct prof__d3_frags *fr, uint32_t i,
                          unsigned depth) {
   const struct prof__d3_node *x = &t->nodes[i];
-  const uint64_t *off = fr->off + 2 * (size_t)x->frame;
+  const uint64_t *off = depth >= 2 ? fr->off + 2 * (size_t)x->frame : NULL;
   prof__out_str(o, "{\"name\":");
   if (depth == 0) {
     prof__out_json_str(o, prof__program_name(m));

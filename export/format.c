@@ -1,8 +1,10 @@
-/* Output format names, extensions and sibling paths (see export.h).
+/* Output format names, extensions and sibling paths (see export.h), and
+ * the public prof_output_path().
  * Pure string work: thread-safe, no allocation. Not AS-safe (strcasecmp
  * may consult the locale). */
 #include "export/export.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -135,4 +137,47 @@ int prof__format_path(const char *path, unsigned mask, enum prof__format f,
   memmove(buf, path, stem);
   memcpy(buf + stem, ext, k + 1);
   return 0;
+}
+
+/* Copies in to out expanding "%p" to pid and "%%" to "%". 0 or -1 when
+ * out is too small. */
+static int prof__expand_pid(const char *in, long pid, char *out,
+                            size_t len) {
+  size_t j = 0;
+  for (const char *p = in; *p != 0; p++) {
+    char tmp[24] = {*p, 0};
+    if (p[0] == '%' && (p[1] == 'p' || p[1] == '%')) {
+      if (p[1] == 'p')
+        snprintf(tmp, sizeof(tmp), "%ld", pid);
+      p++;
+    }
+    size_t n = strlen(tmp);
+    if (j + n + 1 > len)
+      return -1;
+    memcpy(out + j, tmp, n);
+    j += n;
+  }
+  out[j] = 0;
+  return 0;
+}
+
+int prof_output_path(const char *out, const char *formats, const char *format,
+                     long pid, char *buf, unsigned len) {
+  unsigned mask = 0, f = 0;
+  char tmp[4200];
+  if (out == NULL || format == NULL || buf == NULL || *out == 0)
+    return PROF_EINVAL;
+  if (prof__format_parse(format, &f, NULL) != 0 || (f & (f - 1)) != 0)
+    return PROF_EFORMAT;
+  if (formats != NULL) {
+    if (prof__format_parse(formats, &mask, NULL) != 0)
+      return PROF_EFORMAT;
+  } else if ((mask = prof__format_from_path(out)) == 0) {
+    mask = PROF__FMT_SPEEDSCOPE;
+  }
+  if ((mask & f) == 0)
+    return PROF_EFORMAT;
+  if (prof__format_path(out, mask, (enum prof__format)f, tmp, sizeof(tmp)))
+    return PROF_EINVAL;
+  return prof__expand_pid(tmp, pid, buf, len) ? PROF_EINVAL : 0;
 }

@@ -1,4 +1,4 @@
-/* Packing a protobuf-c message straight into a gzip stream (see gzip.h).
+/* gzip stream behind a ProtobufCBuffer (see gzip.h).
  * Thread-safe (no shared state); never in a signal handler. */
 #include "export/gzip.h"
 
@@ -59,10 +59,10 @@ static void prof__gz_append(ProtobufCBuffer *b, size_t len,
   }
 }
 
-int prof__gzip_pack(const ProtobufCMessage *msg, FILE *fp) {
+struct prof__gz *prof__gz_open(FILE *fp) {
   struct prof__gz *g = calloc(1, sizeof(*g));
   if (g == NULL)
-    return PROF_ENOMEM;
+    return NULL;
   g->base.append = prof__gz_append;
   g->fp = fp;
   /* Level 1 like Go's own pprof writer: the data is repetitive varints,
@@ -70,16 +70,22 @@ int prof__gzip_pack(const ProtobufCMessage *msg, FILE *fp) {
   if (deflateInit2(&g->z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
       Z_OK) {
     free(g);
-    return PROF_ENOMEM;
+    return NULL;
   }
-  protobuf_c_message_pack_to_buffer(msg, &g->base);
-  if (g->err == 0)
+  return g;
+}
+
+ProtobufCBuffer *prof__gz_buffer(struct prof__gz *g) {
+  return &g->base;
+}
+
+int prof__gz_close(struct prof__gz *g, int ok) {
+  if (ok && g->err == 0)
     prof__gz_deflate(g, Z_FINISH);
   int rc = g->err;
   deflateEnd(&g->z);
-  free(g);
-  if (rc == 0 && fflush(fp) != 0)
+  if (ok && rc == 0 && fflush(g->fp) != 0)
     rc = PROF_EIO;
+  free(g);
   return rc;
 }
-

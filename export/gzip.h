@@ -1,6 +1,7 @@
-/* gzip output for the pprof writer: packs a protobuf-c message into a
- * gzip stream on a stdio file as it is serialized, so the packed message
- * never sits in memory whole. Thread-safe; never in a signal handler. */
+/* gzip output for the pprof writer: a ProtobufCBuffer that deflates what
+ * is appended to it straight onto a stdio stream, so a packed profile
+ * never sits in memory whole. Thread-safe (one stream per owner); never in
+ * a signal handler. */
 #ifndef PROF_EXPORT_GZIP_H
 #define PROF_EXPORT_GZIP_H
 
@@ -9,8 +10,17 @@
 
 #define PROF__HIDDEN __attribute__((visibility("hidden")))
 
-/* Writes msg, serialized and gzipped, to fp and flushes it. Returns 0,
- * PROF_ENOMEM (zlib could not start) or PROF_EIO (a write failed). */
-PROF__HIDDEN int prof__gzip_pack(const ProtobufCMessage *msg, FILE *fp);
+struct prof__gz;
+
+/* Starts a gzip stream on fp (borrowed). NULL on ENOMEM. */
+PROF__HIDDEN struct prof__gz *prof__gz_open(FILE *fp);
+
+/* The buffer to append to (protobuf_c_message_pack_to_buffer or direct
+ * append calls). Valid until prof__gz_close. */
+PROF__HIDDEN ProtobufCBuffer *prof__gz_buffer(struct prof__gz *g);
+
+/* Finishes the stream (when ok is non-zero), flushes fp, and frees g.
+ * Returns 0, or PROF_EIO when a write failed. */
+PROF__HIDDEN int prof__gz_close(struct prof__gz *g, int ok);
 
 #endif

@@ -15,6 +15,9 @@
  *   with path and build-id; managed and synthetic locations have none.
  * - period_type/period, time_nanos and duration_nanos are set, and the
  *   counters go into comments.
+ * Samples are packed one at a time and streamed into the gzip stream as
+ * they are made, ahead of the tables (field order is free in protobuf),
+ * so memory stays proportional to locations and strings, not samples.
  * Never in a signal handler. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,16 +59,13 @@ struct prof__pp {
   struct prof__hash_table loc_tab;
   struct prof__pp_vec loc_frames; /* uint32: frames of each location  */
   struct prof__pp_vec loc_off;    /* size_t: its first entry there    */
-  struct prof__pp_vec stack_ids;  /* uint64: location ids of stacks   */
-  size_t *stack_off;              /* per stack: offset+1 into stack_ids */
-  uint32_t *stack_len;
   uint64_t *frame_loc;            /* per frame: id of its one-frame
                                      location, 0 = not made yet   */
-  struct prof__pp_vec labels;   /* prof__pb_label *     */
+  struct prof__pp_vec labels;     /* prof__pb_label *          */
   struct prof__pp_vec label_sets; /* prof__pb_label **, 3 each */
-  prof__pb_sample *samples;       /* one per model sample      */
-  prof__pb_sample **sample_ptrs;
-  int64_t *values;                /* 2 per sample              */
+  uint64_t *ids;                  /* one sample's location ids */
+  uint8_t *scratch;               /* one packed sample         */
+  size_t scratch_cap;
   prof__pb_mapping *maps;         /* one per model module      */
   prof__pb_mapping **map_ptrs;
   prof__pb_value_type types[3];   /* samples, cpu|wall, period */
@@ -261,31 +261,24 @@ static int64_t prof__pp_group(struct prof__pp *pp, const uint32_t *frames,
   return (int64_t)pp->frame_loc[frames[0]];
 }
 
-/* Fills the location ids of stack si (leaf first) once, for all samples
- * that use it. */
-static int prof__pp_stack(struct prof__pp *pp, uint32_t si) {
-  const struct prof__model_stack *st = &pp->m->stacks[si];
+/* Fills pp->ids with the location ids of stack st, leaf first; returns
+ * how many, or -1 on ENOMEM. pp->ids holds the deepest stack. */
+static int64_t prof__pp_stack(struct prof__pp *pp,
+                              const struct prof__model_stack *st) {
   const struct prof__model_frame *fr = pp->m->frames;
-  size_t first = pp->stack_ids.n;
   uint32_t end = st->nframes;
-
-  if (pp->stack_off[si] != 0)
-    return 0;
+  int64_t n = 0;
   while (end > 0) {
     uint32_t start = end - 1; /* back up over the inlined chain */
     while (start > 0 && (fr[st->frames[start]].flags & PROF__FRAME_INLINED))
       start--;
     int64_t id = prof__pp_group(pp, st->frames + start, end - start);
-    uint64_t *slot = id > 0 ? prof__pp_push(&pp->stack_ids, sizeof(*slot))
-                            : NULL;
-    if (slot == NULL)
+    if (id < 0)
       return -1;
-    *slot = (uint64_t)id;
+    pp->ids[n++] = (uint64_t)id;
     end = start;
   }
-  pp->stack_off[si] = first + 1;
-  pp->stack_len[si] = (uint32_t)(pp->stack_ids.n - first);
-  return 0;
+  return n;
 }
 
 /* ---- labels and samples ------------------------------------------------ */
@@ -349,12 +342,36 @@ static prof__pb_label **prof__pp_label_set(struct prof__pp *pp, size_t first,
   return set;
 }
 
-/* Fills the Sample messages of thread t from *next on. Stacks must have
- * their location ids already (prof__pp_stack), so pointers into
- * pp->stack_ids are final. */
+/* Packs one Sample and appends it to the stream as a `sample` field of
+ * Profile (field 2, length-delimited): protobuf concatenates repeated
+ * fields, so samples can be streamed ahead of the tables they refer to. */
+static int prof__pp_emit(struct prof__pp *pp, const prof__pb_sample *ps,
+                         ProtobufCBuffer *out) {
+  size_t n = protobuf_c_message_get_packed_size(&ps->base);
+  if (n + 11 > pp->scratch_cap) {
+    size_t cap = (n + 11) * 2;
+    uint8_t *ns = realloc(pp->scratch, cap);
+    if (ns == NULL)
+      return -1;
+    pp->scratch = ns;
+    pp->scratch_cap = cap;
+  }
+  size_t h = 0;
+  pp->scratch[h++] = (2 << 3) | 2;
+  for (size_t v = n; ; v >>= 7) {
+    pp->scratch[h++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+    if (v <= 0x7f)
+      break;
+  }
+  protobuf_c_message_pack(&ps->base, pp->scratch + h);
+  out->append(out, h + n, pp->scratch);
+  return 0;
+}
+
+/* Streams the samples of thread t: values, labels and location ids. */
 static int prof__pp_thread(struct prof__pp *pp,
                            const struct prof__model_thread *t,
-                           size_t *next) {
+                           ProtobufCBuffer *out) {
   int64_t kthread = prof__pp_str(pp, "thread"), ktid = prof__pp_str(pp, "tid");
   int64_t label = prof__pp_str_owned(pp, prof__thread_label(t));
   size_t first_set = pp->label_sets.n;
@@ -367,23 +384,24 @@ static int prof__pp_thread(struct prof__pp *pp,
     return -1;
   for (size_t i = 0; i < t->nsamples; i++) {
     const struct prof__model_sample *s = &t->samples[i];
-    prof__pb_label *lr = prof__pp_runtime_label(pp, &pp->m->stacks[s->stack]);
+    const struct prof__model_stack *st = &pp->m->stacks[s->stack];
+    prof__pb_label *lr = prof__pp_runtime_label(pp, st);
     prof__pb_label **set =
         lr ? prof__pp_label_set(pp, first_set, lt, ltid, lr) : NULL;
-    if (set == NULL)
+    int64_t nids = set ? prof__pp_stack(pp, st) : -1;
+    if (nids < 0)
       return -1;
-    size_t k = (*next)++;
-    prof__pb_sample *ps = &pp->samples[k];
-    perftools__profiles__sample__init(ps);
-    ps->n_label = 3;
-    ps->label = set;
-    ps->n_value = 2;
-    ps->value = &pp->values[2 * k];
-    ps->value[0] = (int64_t)s->count;
-    ps->value[1] = (int64_t)s->weight_ns;
-    ps->n_location_id = pp->stack_len[s->stack];
-    ps->location_id =
-        &PROF__PP_AT(pp->stack_ids, uint64_t, pp->stack_off[s->stack] - 1);
+    int64_t values[2] = {(int64_t)s->count, (int64_t)s->weight_ns};
+    prof__pb_sample ps;
+    perftools__profiles__sample__init(&ps);
+    ps.n_label = 3;
+    ps.label = set;
+    ps.n_value = 2;
+    ps.value = values;
+    ps.n_location_id = (size_t)nids;
+    ps.location_id = pp->ids;
+    if (prof__pp_emit(pp, &ps, out) != 0)
+      return -1;
   }
   return 0;
 }
@@ -522,46 +540,28 @@ static int prof__pp_header(struct prof__pp *pp, prof__pb_profile *p) {
 
 /* ---- building and packing ------------------------------------------------ */
 
-static int prof__pp_samples(struct prof__pp *pp) {
+/* Streams every sample; allocates the per-sample scratch first. */
+static int prof__pp_samples(struct prof__pp *pp, ProtobufCBuffer *out) {
   const struct prof__model *m = pp->m;
-  size_t total = 0, next = 0;
-
-  pp->stack_off = calloc(m->nstacks + 1, sizeof(*pp->stack_off));
-  pp->stack_len = calloc(m->nstacks + 1, sizeof(*pp->stack_len));
+  size_t depth = 0;
+  for (size_t i = 0; i < m->nstacks; i++)
+    if (m->stacks[i].nframes > depth)
+      depth = m->stacks[i].nframes;
+  pp->ids = malloc((depth + 1) * sizeof(*pp->ids));
   pp->frame_loc = calloc(m->nframes + 1, sizeof(*pp->frame_loc));
-  if (pp->stack_off == NULL || pp->stack_len == NULL || pp->frame_loc == NULL)
-    return -1;
-  /* Location ids of every stack first: the id pool moves while it grows,
-   * and samples point into it. */
-  for (size_t i = 0; i < m->nthreads; i++) {
-    total += m->threads[i].nsamples;
-    for (size_t k = 0; k < m->threads[i].nsamples; k++)
-      if (prof__pp_stack(pp, m->threads[i].samples[k].stack) != 0)
-        return -1;
-  }
-  pp->samples = calloc(total + 1, sizeof(*pp->samples));
-  pp->sample_ptrs = calloc(total + 1, sizeof(*pp->sample_ptrs));
-  pp->values = calloc(2 * total + 1, sizeof(*pp->values));
-  if (pp->samples == NULL || pp->sample_ptrs == NULL || pp->values == NULL)
+  if (pp->ids == NULL || pp->frame_loc == NULL)
     return -1;
   for (size_t i = 0; i < m->nthreads; i++)
-    if (prof__pp_thread(pp, &m->threads[i], &next) != 0)
+    if (prof__pp_thread(pp, &m->threads[i], out) != 0)
       return -1;
-  for (size_t i = 0; i < total; i++)
-    pp->sample_ptrs[i] = &pp->samples[i];
   return 0;
 }
 
-static int prof__pp_build(struct prof__pp *pp, prof__pb_profile *p) {
-  const struct prof__model *m = pp->m;
-  if (prof__pp_str(pp, "") != 0 || prof__pp_mappings(pp) != 0 ||
-      prof__pp_samples(pp) != 0 || prof__pp_header(pp, p) != 0)
+/* Everything but the samples, which are already in the stream. */
+static int prof__pp_tables(struct prof__pp *pp, prof__pb_profile *p) {
+  if (prof__pp_mappings(pp) != 0 || prof__pp_header(pp, p) != 0)
     return PROF_ENOMEM;
-  p->n_sample = 0;
-  for (size_t i = 0; i < m->nthreads; i++)
-    p->n_sample += m->threads[i].nsamples;
-  p->sample = pp->sample_ptrs;
-  p->n_mapping = m->nmodules;
+  p->n_mapping = pp->m->nmodules;
   p->mapping = pp->map_ptrs;
   p->n_location = pp->locs.n;
   p->location = pp->locs.v;
@@ -588,13 +588,9 @@ static void prof__pp_free(struct prof__pp *pp) {
   free(pp->strs.v);
   free(pp->loc_frames.v);
   free(pp->loc_off.v);
-  free(pp->stack_ids.v);
-  free(pp->stack_off);
-  free(pp->stack_len);
   free(pp->frame_loc);
-  free(pp->samples);
-  free(pp->sample_ptrs);
-  free(pp->values);
+  free(pp->ids);
+  free(pp->scratch);
   free(pp->maps);
   free(pp->map_ptrs);
   prof__hash_free(&pp->str_tab);
@@ -605,14 +601,27 @@ static void prof__pp_free(struct prof__pp *pp) {
 
 int prof__write_pprof(const struct prof__model *m, FILE *fp) {
   struct prof__pp *pp = calloc(1, sizeof(*pp));
+  struct prof__gz *gz = pp ? prof__gz_open(fp) : NULL;
   prof__pb_profile p;
-  if (pp == NULL)
-    return PROF_ENOMEM;
-  pp->m = m;
-  perftools__profiles__profile__init(&p);
-  int rc = prof__pp_build(pp, &p);
+  int rc = gz == NULL ? PROF_ENOMEM : 0;
+  if (rc == 0) {
+    pp->m = m;
+    perftools__profiles__profile__init(&p);
+    /* String 0 must be "", whatever is interned first. */
+    if (prof__pp_str(pp, "") != 0 ||
+        prof__pp_samples(pp, prof__gz_buffer(gz)) != 0)
+      rc = PROF_ENOMEM;
+  }
   if (rc == 0)
-    rc = prof__gzip_pack(&p.base, fp);
-  prof__pp_free(pp);
+    rc = prof__pp_tables(pp, &p);
+  if (rc == 0)
+    protobuf_c_message_pack_to_buffer(&p.base, prof__gz_buffer(gz));
+  if (gz != NULL) {
+    int grc = prof__gz_close(gz, rc == 0);
+    if (rc == 0)
+      rc = grc;
+  }
+  if (pp != NULL)
+    prof__pp_free(pp);
   return rc;
 }

@@ -167,6 +167,18 @@ PROF_EXTERN int prof_report(const char *in, void *out, int top,
                             const char *thread, char *errbuf,
                             unsigned errlen);
 
+/* The file a session writes `format` ("speedscope", "d3", "collapsed" or
+ * "pprof") to, given its LIBPROF_OUT value `out` and its LIBPROF_FORMAT
+ * value `formats` (NULL: implied by out's extension, else speedscope):
+ * out itself, or a sibling with that format's extension. "%p" in out
+ * becomes pid and "%%" becomes "%", as the session does. Lets a tool find
+ * what a profiled child wrote. Returns 0, PROF_EFORMAT (unknown format, or
+ * not among formats) or PROF_EINVAL (bad argument, or buf too small).
+ * Thread-safe. Not AS-safe. */
+PROF_EXTERN int prof_output_path(const char *out, const char *formats,
+                                 const char *format, long pid, char *buf,
+                                 unsigned len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -44,32 +43,30 @@ char **prof__debug_roots(const char *dirs) {
   return roots;
 }
 
-/* elf_memory() may convert data in place when it is not in the native
- * layout; ours is read-only, so only native files are accepted. */
-static Elf *prof__elf_mem(const unsigned char *data, size_t len) {
-  if (!data || len < EI_NIDENT || memcmp(data, ELFMAG, SELFMAG) != 0 ||
-      data[EI_CLASS] != PROF__ELFCLASS || data[EI_DATA] != PROF__ELFDATA)
-    return NULL;
-  return elf_memory((char *)data, len);
+static int prof__native(const unsigned char *data, size_t len) {
+  return data && len >= EI_NIDENT && memcmp(data, ELFMAG, SELFMAG) == 0 &&
+         data[EI_CLASS] == PROF__ELFCLASS && data[EI_DATA] == PROF__ELFDATA;
 }
 
+/* Why libelf maps the file itself (ELF_C_READ_MMAP) instead of being
+ * handed our mapping through elf_memory(): libdw decompresses
+ * SHF_COMPRESSED debug sections (Debian's debug files have them) by
+ * rewriting section headers, which elf_memory() leaves in the caller's
+ * memory, read-only here; READ_MMAP keeps its own copies. */
 int prof__elffile_map(const char *path, struct prof__elffile *f) {
   memset(f, 0, sizeof(*f));
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return -1;
-  struct stat st;
-  void *p = MAP_FAILED;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > EI_NIDENT)
-    p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  f->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+  if (f->elf)
+    elf_cntl(f->elf, ELF_C_FDDONE); /* all of it is mapped: fd not needed */
   close(fd);
-  if (p == MAP_FAILED)
-    return -1;
-  f->data = p;
-  f->len = (size_t)st.st_size;
-  f->elf = prof__elf_mem(f->data, f->len);
+  char *raw = f->elf ? elf_rawfile(f->elf, &f->len) : NULL;
+  f->data = (const unsigned char *)raw;
   f->path = strdup(path);
-  if (!f->elf || !f->path) {
+  if (elf_kind(f->elf) != ELF_K_ELF || !prof__native(f->data, f->len) ||
+      !f->path) {
     prof__elffile_unmap(f);
     return -1;
   }
@@ -79,8 +76,6 @@ int prof__elffile_map(const char *path, struct prof__elffile *f) {
 void prof__elffile_unmap(struct prof__elffile *f) {
   if (f->elf)
     elf_end(f->elf);
-  if (f->data)
-    munmap((void *)f->data, f->len);
   free(f->path);
   memset(f, 0, sizeof(*f));
 }
@@ -193,23 +188,43 @@ static void prof__open_alt(struct prof__debuginfo *di, char *const *roots) {
     dwarf_setalt(di->dw, di->altdw);
 }
 
+/* The object's own file, when it is still the one the host loaded (same
+ * build-id); replaced on disk, only its debug file by build-id can serve.
+ * The vdso has no file: its image is our own writable copy. */
+static void prof__open_module(const struct prof__module *m,
+                              struct prof__debuginfo *di) {
+  if (m->is_vdso) {
+    if (prof__native(m->image, m->image_len))
+      di->self.elf = elf_memory((char *)m->image, m->image_len);
+    di->self.data = m->image;
+    di->self.len = m->image_len;
+    return;
+  }
+  if (prof__elffile_map(m->path, &di->self) == 0 && m->build_id_len &&
+      !prof__same_build_id(di->self.elf, m->build_id, m->build_id_len))
+    prof__elffile_unmap(&di->self);
+}
+
+static int prof__has_dwarf(Elf *elf) {
+  return prof__has_section(elf, ".debug_info") ||
+         prof__has_section(elf, ".zdebug_info");
+}
+
 void prof__debuginfo_open(const struct prof__module *m, char *const *roots,
                           struct prof__debuginfo *di) {
   memset(di, 0, sizeof(*di));
-  di->modelf = prof__elf_mem(m->image, m->image_len);
+  prof__open_module(m, di);
   Elf *from = NULL;
-  if (prof__has_section(di->modelf, ".debug_info") ||
-      prof__has_section(di->modelf, ".zdebug_info")) {
-    from = di->modelf;
+  if (prof__has_dwarf(di->self.elf)) {
+    from = di->self.elf;
     di->source = m->path;
   } else if (prof__by_build_id(roots, m->build_id, m->build_id_len,
                                &di->sep) == 0 ||
-             prof__by_debuglink(m, di->modelf, roots, &di->sep) == 0) {
+             prof__by_debuglink(m, di->self.elf, roots, &di->sep) == 0) {
     from = di->sep.elf;
     di->source = di->sep.path;
   }
-  if (from && (prof__has_section(from, ".debug_info") ||
-               prof__has_section(from, ".zdebug_info")))
+  if (from && prof__has_dwarf(from))
     di->dw = dwarf_begin_elf(from, DWARF_C_READ, NULL);
   if (di->dw)
     prof__open_alt(di, roots);
@@ -222,7 +237,9 @@ void prof__debuginfo_close(struct prof__debuginfo *di) {
     dwarf_end(di->altdw);
   prof__elffile_unmap(&di->alt);
   prof__elffile_unmap(&di->sep);
-  if (di->modelf)
-    elf_end(di->modelf);
+  if (di->self.path)
+    prof__elffile_unmap(&di->self);
+  else if (di->self.elf) /* the vdso: the image is the module cache's */
+    elf_end(di->self.elf);
   memset(di, 0, sizeof(*di));
 }

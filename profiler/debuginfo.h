@@ -13,16 +13,16 @@
 
 #include "unwind/modules.h"
 
-/* One ELF file we mapped ourselves (data == NULL: none). */
+/* One ELF file, mapped by libelf (elf == NULL: none). */
 struct prof__elffile {
-  const unsigned char *data;
-  size_t len;
   Elf *elf;
-  char *path;
+  const unsigned char *data; /* the whole file (elf_rawfile)            */
+  size_t len;
+  char *path;                /* NULL for the vdso (no file)             */
 };
 
 struct prof__debuginfo {
-  Elf *modelf;                /* over the module's own image, or NULL   */
+  struct prof__elffile self;  /* the object's own file, if unchanged    */
   struct prof__elffile sep;   /* separate debug file, if one was found  */
   struct prof__elffile alt;   /* its dwz alternate file, if any          */
   Dwarf *dw;                  /* DWARF of the module, or NULL            */
@@ -42,8 +42,8 @@ PROF__HIDDEN void prof__debuginfo_open(const struct prof__module *m,
                                        struct prof__debuginfo *di);
 PROF__HIDDEN void prof__debuginfo_close(struct prof__debuginfo *di);
 
-/* Maps path read-only if it is an ELF file of this machine's class and
- * byte order. Returns 0 or -1. */
+/* Opens path if it is an ELF file of this machine's class and byte
+ * order. Returns 0 or -1. */
 PROF__HIDDEN int prof__elffile_map(const char *path, struct prof__elffile *f);
 PROF__HIDDEN void prof__elffile_unmap(struct prof__elffile *f);
 

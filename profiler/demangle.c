@@ -14,6 +14,7 @@ struct prof__demangler {
   prof__cxa_fn cxa;
   char *last;     /* what __cxa_demangle returned last (malloc'd) */
   char rust[1024];
+  char plain[1024]; /* name without its clone suffix */
 };
 
 /* A libstdc++ loaded RTLD_LOCAL (a C++ plugin in a C host) is not in the
@@ -135,8 +136,41 @@ int prof__demangle_rust_legacy(const char *name, char *out, size_t outlen) {
   return hashed && segs ? 0 : -1;
 }
 
+/* GCC and LLVM name the copies they make of one source function
+ * (foo.part.0, foo.isra.0, foo.constprop.0, foo.cold, foo.llvm.123...);
+ * to a reader, and to a flame graph, they are that function. A .symtab
+ * also spells symbol versions into names (clock_gettime@@GLIBC_2.17). */
+static size_t prof__clone_cut(const char *name) {
+  static const char *const words[] = {"part", "isra", "constprop", "cold",
+                                      "lto_priv", "localalias", "clone",
+                                      "llvm", "specialized"};
+  size_t end = strcspn(name, "@");
+  for (const char *dot = strchr(name, '.'); dot && (size_t)(dot - name) < end;
+       dot = strchr(dot + 1, '.')) {
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+      size_t n = strlen(words[i]);
+      if (strncmp(dot + 1, words[i], n) == 0 &&
+          (dot[1 + n] == '\0' || dot[1 + n] == '.' || dot[1 + n] == '@'))
+        return (size_t)(dot - name);
+    }
+  }
+  return end;
+}
+
+static const char *prof__strip_clone(const char *name, char *buf, size_t len) {
+  size_t cut = prof__clone_cut(name);
+  if (name[cut] == '\0' || cut == 0 || cut >= len)
+    return name;
+  memcpy(buf, name, cut);
+  buf[cut] = '\0';
+  return buf;
+}
+
 const char *prof__demangle(struct prof__demangler *d, const char *name) {
-  if (!d || strncmp(name, "_Z", 2) != 0)
+  if (!d)
+    return name;
+  name = prof__strip_clone(name, d->plain, sizeof(d->plain));
+  if (strncmp(name, "_Z", 2) != 0)
     return name; /* Rust v0 ("_R") stays raw, see docs/symbolization.md */
   if (prof__demangle_rust_legacy(name, d->rust, sizeof(d->rust)) == 0)
     return d->rust;

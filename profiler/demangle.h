@@ -18,9 +18,9 @@ struct prof__demangler;
 PROF__HIDDEN struct prof__demangler *prof__demangler_new(void);
 PROF__HIDDEN void prof__demangler_free(struct prof__demangler *d);
 
-/* The display form of name: a demangled string owned by d and valid until
- * the next call, or name itself when it is not mangled (or cannot be
- * demangled). */
+/* The display form of name: without a compiler clone suffix (.part.N,
+ * .isra.N, .constprop.N, .cold, .llvm.N, ...), then demangled. Returns a
+ * string owned by d and valid until the next call, or name itself. */
 PROF__HIDDEN const char *prof__demangle(struct prof__demangler *d,
                                         const char *name);
 

@@ -267,16 +267,20 @@ static int32_t prof__innermost(const struct prof__dwcu *cu, uint64_t vaddr) {
   return -1;
 }
 
+/* The linkage name only when it is mangled (C++, Rust): it then carries
+ * the qualified name and signature. A C linkage name is an asm label
+ * (glibc's __GI___qsort_r), less telling than the source name. */
 static const char *prof__die_name(Dwarf_Die *die) {
   Dwarf_Attribute a;
-  const char *s =
+  const char *link =
       dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
-  if (!s)
-    s = dwarf_formstring(
+  if (!link)
+    link = dwarf_formstring(
         dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
-  if (!s)
-    s = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
-  return s;
+  if (link && link[0] == '_' && (link[1] == 'Z' || link[1] == 'R'))
+    return link;
+  const char *name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
+  return name ? name : link;
 }
 
 /* Where an inlined instance was called from: its DW_AT_call_file/line. */

@@ -3,16 +3,11 @@
 #include <pthread.h>
 #include <string.h>
 
-static struct prof__runtime prof__runtimes[PROF_MAX_RUNTIMES];
+struct prof__runtime prof__runtimes[PROF_MAX_RUNTIMES];
+_Atomic uint32_t prof__runtimes_live;
+void (*prof__runtimes_context[PROF_MAX_RUNTIMES])(void *);
 static pthread_mutex_t prof__runtimes_lock = PTHREAD_MUTEX_INITIALIZER;
 static int prof__nruntimes;
-
-PROF__SIGSAFE const struct prof__runtime *prof__runtime_get(int id) {
-  if (id < 0 || id >= PROF_MAX_RUNTIMES)
-    return NULL;
-  const struct prof__runtime *r = &prof__runtimes[id];
-  return atomic_load_explicit(&r->live, memory_order_acquire) ? r : NULL;
-}
 
 int prof_runtime_register(int version, const char *name,
                           void (*traceback)(void *), void (*context)(void *),
@@ -34,6 +29,9 @@ int prof_runtime_register(int version, const char *name,
   r->traceback = traceback;
   r->context = context;
   r->symbolizer = symbolizer;
+  prof__runtimes_context[id] = context;
+  atomic_fetch_or_explicit(&prof__runtimes_live, 1u << id,
+                           memory_order_release);
   atomic_store_explicit(&r->live, 1, memory_order_release);
   prof__nruntimes = id + 1;
   pthread_mutex_unlock(&prof__runtimes_lock);

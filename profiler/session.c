@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include "profiler/collector.h"
+#include "profiler/fork.h"
 #include "profiler/stats.h"
 #include "profiler/thread.h"
+#include "profiler/threads.h"
 #include "profiler/trigger.h"
 
 #define PROF__RING_SLOTS 256
@@ -30,8 +32,44 @@ static void prof__say(const char *line) {
   }
 }
 
-/* Installs the handler unless the host already has one for the signal:
- * taking it over silently would break the host. */
+/* The disposition libprof replaced, kept for sessions that find their own
+ * handler already installed (a fork child, whose session inherits it). */
+static struct sigaction prof__orig_action;
+static int prof__orig_sig;
+
+static int prof__is_ours(const struct sigaction *sa) {
+  return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == prof__on_signal;
+}
+
+static int prof__is_theirs(const struct sigaction *sa) {
+  if (sa->sa_flags & SA_SIGINFO)
+    return sa->sa_sigaction != prof__on_signal;
+  return sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN;
+}
+
+/* The program already handles the signal: taking it over silently would
+ * break the program. Modes whose trigger can send any signal move to a
+ * free real-time signal; itimer must use SIGPROF and stays off. */
+static int prof__resolve_conflict(struct prof__session *s) {
+  int theirs = s->cfg.signal;
+  int alt = s->cfg.mode == PROF__MODE_ITIMER ? -1
+                                             : prof__trigger_free_signal(0);
+  if (alt < 0) {
+    snprintf(s->mode_note, sizeof(s->mode_note),
+             "signal %d already has a handler installed by the program%s",
+             theirs, s->cfg.mode == PROF__MODE_ITIMER
+                         ? " and mode itimer needs it"
+                         : " and no real-time signal is free");
+    return PROF_ESIGNAL;
+  }
+  s->cfg.signal = alt;
+  snprintf(s->mode_note, sizeof(s->mode_note),
+           "signal %d has the program's handler: sampling with signal %d "
+           "(SIGRTMIN+%d) instead",
+           theirs, alt, alt - SIGRTMIN);
+  return sigaction(alt, NULL, &s->old_action) == 0 ? 0 : PROF_ESIGNAL;
+}
+
 static int prof__install(struct prof__session *s) {
   struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
@@ -40,26 +78,32 @@ static int prof__install(struct prof__session *s) {
   sigemptyset(&sa.sa_mask);
   if (sigaction(s->cfg.signal, NULL, &s->old_action) != 0)
     return PROF_ESIGNAL;
-  int theirs = (s->old_action.sa_flags & SA_SIGINFO)
-                   ? s->old_action.sa_sigaction != prof__on_signal
-                   : (s->old_action.sa_handler != SIG_DFL &&
-                      s->old_action.sa_handler != SIG_IGN);
-  if (theirs) {
-    snprintf(s->mode_note, sizeof(s->mode_note),
-             "signal %d already has a handler installed by the program",
-             s->cfg.signal);
-    return PROF_ESIGNAL;
+  if (prof__is_ours(&s->old_action)) {
+    if (prof__orig_sig == s->cfg.signal)
+      s->old_action = prof__orig_action;
+    else
+      memset(&s->old_action, 0, sizeof(s->old_action)); /* SIG_DFL */
+  } else if (prof__is_theirs(&s->old_action)) {
+    int r = prof__resolve_conflict(s);
+    if (r)
+      return r;
   }
   if (sigaction(s->cfg.signal, &sa, NULL) != 0)
     return PROF_ESIGNAL;
+  prof__orig_action = s->old_action;
+  prof__orig_sig = s->cfg.signal;
   s->installed = 1;
   return 0;
 }
 
 /* Passing through SIG_IGN discards instances still pending, which would
- * otherwise hit the restored disposition (SIG_DFL kills on SIGPROF). */
+ * otherwise hit the restored disposition (SIG_DFL kills on SIGPROF). If
+ * the program installed its own handler meanwhile, it owns the signal:
+ * leave its handler in place. */
 static void prof__uninstall(struct prof__session *s) {
-  struct sigaction ign;
+  struct sigaction ign, cur;
+  if (sigaction(s->cfg.signal, NULL, &cur) != 0 || !prof__is_ours(&cur))
+    return;
   memset(&ign, 0, sizeof(ign));
   ign.sa_handler = SIG_IGN;
   sigaction(s->cfg.signal, &ign, NULL);
@@ -81,7 +125,10 @@ static int prof__open(struct prof__session *s) {
   s->start_mono_ns = prof__now_ns(CLOCK_MONOTONIC);
   s->start_unix_ns = prof__now_ns(CLOCK_REALTIME);
   prof__baseline_fill(sp);
-  if ((r = prof__collector_start(s)) != 0)
+  prof__threads_internal_begin(); /* the collector is not to be sampled */
+  r = prof__collector_start(s);
+  prof__threads_internal_end();
+  if (r != 0)
     return r;
   if ((r = prof__install(s)) != 0)
     return r;
@@ -104,6 +151,7 @@ static void prof__release(struct prof__session *s) {
   if (s->installed)
     prof__uninstall(s);
   prof__ring_destroy(&s->sampler.ring);
+  prof__trigger_free(s);
   free(s);
 }
 
@@ -121,8 +169,27 @@ static void prof__atexit(void) {
 
 static void prof__register_atexit(void) { atexit(prof__atexit); }
 
-int prof_start(const struct prof_options *opts) {
+/* Opens s, or reports why not and frees it. Under prof__lock. */
+static int prof__launch(struct prof__session *s) {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
+  int r = prof__open(s);
+  if (r != 0) {
+    prof__report_start_error(s, r);
+    prof__quiesce(s);
+    if (s->collector) {
+      struct prof__collector_totals t;
+      s->cfg.formats = 0; /* write nothing */
+      prof__collector_finish(s, &t);
+    }
+    prof__release(s);
+    return r;
+  }
+  prof__session = s;
+  pthread_once(&once, prof__register_atexit);
+  return 0;
+}
+
+int prof_start(const struct prof_options *opts) {
   char err[600];
   pthread_mutex_lock(&prof__lock);
   if (prof__session) {
@@ -134,21 +201,12 @@ int prof_start(const struct prof_options *opts) {
   if (r && s && err[0]) {
     strcat(err, "\n");
     prof__say(err);
-  } else if (r == 0 && (r = prof__open(s)) != 0) {
-    prof__report_start_error(s, r);
-    prof__quiesce(s);
-    if (s->collector) {
-      struct prof__collector_totals t;
-      s->cfg.formats = 0; /* write nothing */
-      prof__collector_finish(s, &t);
-    }
   }
   if (r) {
-    if (s)
-      prof__release(s);
+    free(s);
   } else {
-    prof__session = s;
-    pthread_once(&once, prof__register_atexit);
+    prof__out_adjust(&s->cfg); /* an exec'd program writes its own file */
+    r = prof__launch(s);
   }
   pthread_mutex_unlock(&prof__lock);
   return r;
@@ -156,24 +214,24 @@ int prof_start(const struct prof_options *opts) {
 
 static void prof__summary(const struct prof__session *s,
                           const struct prof__collector_totals *t, int err) {
-  char line[5000];
+  char line[5000], rates[1500];
   uint64_t taken = atomic_load(&prof__stats.taken);
-  double secs = (double)t->weight_ns / 1e9;
-  double achieved = secs > 0 ? (double)t->kept / secs : 0;
   uint64_t misuse =
       atomic_load(&prof__stats.unmatched) + atomic_load(&prof__stats.overflow) +
       atomic_load(&prof__stats.mismatched) +
       atomic_load(&prof__stats.bad_runtime);
+  /* Dropped samples were taken too: they count toward the rate. */
+  prof__trigger_summary(s, taken,
+                        t->weight_ns + atomic_load(&prof__stats.dropped_ns),
+                        rates, sizeof(rates));
   int n = snprintf(line, sizeof(line),
       "libprof: %llu samples (%llu kept, %llu dropped, %llu truncated, "
-      "%llu unwind failures), %llu threads, %d Hz requested, %.0f Hz "
-      "achieved per %s-second (%s)",
+      "%llu unwind failures), %llu threads, %s",
       (unsigned long long)taken, (unsigned long long)t->kept,
       (unsigned long long)atomic_load(&s->sampler.ring.dropped),
       (unsigned long long)atomic_load(&prof__stats.truncated),
       (unsigned long long)atomic_load(&prof__stats.unwind_failed),
-      (unsigned long long)t->threads, s->cfg.hz, achieved,
-      s->sampler.wall ? "thread" : "CPU", prof__mode_names[s->cfg.mode]);
+      (unsigned long long)t->threads, rates);
   if (misuse)
     n += snprintf(line + n, sizeof(line) - (size_t)n,
                   ", %llu crossing misuses (%llu unmatched leave, %llu "
@@ -216,24 +274,57 @@ int prof_stop(void) {
 
 int prof_running(void) { return atomic_load(&prof__active) != NULL; }
 
-/* fork(): the child has no collector thread and must never write the
- * parent's file, so it forgets the session (its memory is the parent's
- * copy; leaking it in the child is harmless). The lock is held across
- * fork so that the child never inherits it locked mid-start. */
-static void prof__fork_prepare(void) { pthread_mutex_lock(&prof__lock); }
-static void prof__fork_parent(void) { pthread_mutex_unlock(&prof__lock); }
+/* fork(). The prepare handler blocks the sampling signal in the forking
+ * thread (so no sample can interrupt, and restart, the fork of a large
+ * process) and holds the session and registry locks across fork, so the
+ * child never inherits them locked mid-start.
+ * The child has no collector or sampler thread, and must never write the
+ * parent's file: it forgets the parent's session (its memory is a copy;
+ * leaking it in the child is harmless) and, unless LIBPROF_FORK=stop,
+ * starts its own session with the same settings into its own file. */
+static void prof__fork_prepare(void) {
+  pthread_mutex_lock(&prof__lock);
+  if (prof__session)
+    prof__fork_block(prof__session->cfg.signal);
+  prof__threads_fork_prepare();
+}
+
+static void prof__fork_parent(void) {
+  prof__threads_fork_parent();
+  pthread_mutex_unlock(&prof__lock);
+  prof__fork_unblock();
+}
+
+static void prof__follow(const struct prof__session *parent) {
+  struct prof__session *s = calloc(1, sizeof(*s));
+  if (!s)
+    return;
+  s->cfg = parent->cfg;
+  prof__out_for_pid(&s->cfg, getpid());
+  prof__launch(s);
+}
+
 static void prof__fork_child(void) {
+  struct prof__session *parent = prof__session;
   pthread_mutex_init(&prof__lock, NULL);
   atomic_store(&prof__active, NULL);
   atomic_store(&prof__handlers_running, 0);
   prof__session = NULL;
+  prof__threads_fork_child();
+  if (parent && !parent->cfg.fork_stop)
+    prof__follow(parent);
+  else if (parent && parent->installed)
+    prof__uninstall(parent); /* stop: the program's disposition is back */
+  prof__fork_unblock();
 }
 
 __attribute__((constructor)) static void prof__init(void) {
   pthread_atfork(prof__fork_prepare, prof__fork_parent, prof__fork_child);
   const char *out = secure_getenv("LIBPROF_OUT");
-  if (out && out[0])
+  if (out && out[0]) {
+    prof__out_claim();
     prof_start(NULL);
+  }
 }
 
 const char *prof_version(void) { return PROF_VERSION_STRING; }

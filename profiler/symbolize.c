@@ -5,6 +5,9 @@
  *      the shipped object lost), then the object's .symtab, then .dynsym;
  *      file and line still come from the line table when there is one;
  *   3. "module+0xoffset".
+ * Naming: a frame that was not inlined takes the ELF symbol's name when
+ * one covers the PC (see prof__emit_dwarf), inlined frames the DWARF name;
+ * both lose compiler clone suffixes and are demangled (demangle.h).
  * Each module's debug information is opened on its first PC and kept
  * until prof__natsym_free (the end of the session). */
 #include "profiler/symbolize.h"
@@ -114,12 +117,16 @@ struct prof__emit {
   int ret;
 };
 
-/* prof__dwframe_fn: demangles and forwards one DWARF frame. */
+/* prof__dwframe_fn: names and forwards one DWARF frame. The frame of the
+ * function that was not inlined takes the ELF symbol's name when there is
+ * one, so that a frame is named the same with or without debug info
+ * (qsort_r, not glibc's internal __qsort_r); inlined frames exist only in
+ * DWARF. */
 static int prof__emit_dwarf(void *arg, const struct prof__dwframe *d) {
   struct prof__emit *e = arg;
-  const char *name = d->name;
-  if (!name && !d->inlined)
-    name = prof__sym_name(e->s, e->vaddr);
+  const char *name = d->inlined ? NULL : prof__sym_name(e->s, e->vaddr);
+  if (!name)
+    name = d->name;
   struct prof__symframe f = {
       name ? prof__demangle(e->ns->dm, name) : "[inlined]", d->file, d->line,
       d->inlined};

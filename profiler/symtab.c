@@ -10,6 +10,7 @@
 struct prof__sym {
   uint64_t addr, size;
   const char *name; /* points into the module image's string table */
+  int rank;         /* binding: 0 global, 1 weak, 2 local           */
 };
 
 struct prof__symtab {
@@ -30,14 +31,30 @@ static const ElfW(Shdr) *prof__section(const unsigned char *img, size_t len,
   return NULL;
 }
 
+static size_t prof__underscores(const char *s) {
+  size_t n = 0;
+  while (s[n] == '_')
+    n++;
+  return n;
+}
+
+/* Among aliases of one address, the name a reader knows: sized, global
+ * before weak before local, fewest leading underscores, shortest. So
+ * glibc's qsort_r beats __qsort_r and __GI___qsort_r, whether the names
+ * come from .dynsym or from the debug file's .symtab. */
 static int prof__by_addr(const void *a, const void *b) {
   const struct prof__sym *x = a, *y = b;
   if (x->addr != y->addr)
     return x->addr < y->addr ? -1 : 1;
-  /* Among aliases prefer the sized, then the global (shorter) name. */
   if ((x->size == 0) != (y->size == 0))
     return x->size == 0 ? 1 : -1;
-  return strlen(x->name) < strlen(y->name) ? -1 : 1;
+  if (x->rank != y->rank)
+    return x->rank - y->rank;
+  size_t ux = prof__underscores(x->name), uy = prof__underscores(y->name);
+  if (ux != uy)
+    return ux < uy ? -1 : 1;
+  size_t lx = strlen(x->name), ly = strlen(y->name);
+  return (lx > ly) - (lx < ly);
 }
 
 static int prof__load(struct prof__symtab *t, const unsigned char *img,
@@ -59,8 +76,10 @@ static int prof__load(struct prof__symtab *t, const unsigned char *img,
     if ((type != STT_FUNC && type != STT_GNU_IFUNC) || s[i].st_shndx == 0 ||
         s[i].st_name >= strsh->sh_size || s[i].st_value == 0)
       continue;
-    t->syms[t->n++] = (struct prof__sym){s[i].st_value, s[i].st_size,
-                                         str + s[i].st_name};
+    int bind = ELF64_ST_BIND(s[i].st_info);
+    t->syms[t->n++] = (struct prof__sym){
+        s[i].st_value, s[i].st_size, str + s[i].st_name,
+        bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2};
   }
   qsort(t->syms, t->n, sizeof(*t->syms), prof__by_addr);
   return 0;

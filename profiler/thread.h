@@ -17,19 +17,25 @@
 #define PROF__SLICE_CAP 128
 
 /* The context slice. Only its own thread writes it; the signal handler on
- * that same thread reads it, so signal fences (not atomics) order it:
+ * that same thread reads it, so signal fences (not atomics, not volatile)
+ * order it:
  *   push: write rec[len], fence, len++
  *   pop:  len--, fence, release hook. */
 struct prof__slice {
-  volatile uint32_t len;      /* published records                      */
-  volatile uint32_t overflow; /* pushes beyond capacity, not recorded   */
-  volatile uint32_t tainted;  /* a mismatched leave happened; cleared when
-                                 the slice empties                      */
+  uint32_t len;      /* published records                               */
+  uint32_t overflow; /* pushes beyond capacity, not recorded (adjacent to */
+  uint32_t tainted;  /* tainted: read as one word); tainted = a mismatched
+                        leave happened, cleared when the slice empties   */
   struct prof__crossing rec[PROF__SLICE_CAP];
 };
 
+/* A thread's slice pointer starts at this shared sentinel, which is
+ * always "full": so the crossing functions' one capacity check also
+ * catches a thread without a slice yet. The handler treats it as none. */
+PROF__HIDDEN extern struct prof__slice prof__no_slice;
+
 struct prof__tls {
-  struct prof__slice *slice; /* NULL until the thread's first crossing */
+  struct prof__slice *slice; /* &prof__no_slice until the first crossing */
   uint64_t last_ns;          /* CPU (or wall) clock at the last sample  */
   uint32_t gen;              /* session generation of last_ns           */
 };

@@ -1,35 +1,288 @@
+/* Trigger dispatch: picks the mode in effect, arms every thread through
+ * the registry, runs the sampler/monitor thread, and reports honestly
+ * what was achieved (see trigger.h). */
 #include "profiler/trigger.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
+#include <unistd.h>
 
-static int prof__itimer_set(long period_us) {
+#include "profiler/threads.h"
+
+clockid_t prof__tid_cpuclock(pid_t tid) {
+  /* MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) of the kernel ABI, what
+   * pthread_getcpuclockid computes for a pthread_t. */
+  return (clockid_t)((~(unsigned)tid << 3) | 6);
+}
+
+int prof__trigger_handler_ours(int sig) {
+  struct sigaction sa;
+  if (sigaction(sig, NULL, &sa) != 0)
+    return 0;
+  return (sa.sa_flags & SA_SIGINFO) && sa.sa_sigaction == prof__on_signal;
+}
+
+/* A signal with the default disposition that this thread does not block
+ * (a blocked SIG_DFL signal is likely consumed with sigwait or signalfd).
+ * From the top down: libraries that take real-time signals usually take
+ * them from SIGRTMIN up. */
+int prof__trigger_free_signal(int avoid) {
+  sigset_t cur;
+  pthread_sigmask(SIG_SETMASK, NULL, &cur);
+  for (int sig = SIGRTMAX; sig >= SIGRTMIN; sig--) {
+    struct sigaction sa;
+    if (sig == avoid || sigismember(&cur, sig) ||
+        sigaction(sig, NULL, &sa) != 0)
+      continue;
+    if (!(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_DFL)
+      return sig;
+  }
+  return -1;
+}
+
+int prof__trigger_arm(struct prof__trigger *t, pid_t tid,
+                      struct prof__thread_trigger *h) {
+  h->fd = -1;
+  h->has_timer = 0;
+  if (t->mode == PROF__MODE_CPU) {
+    int r = prof__perf_arm(tid, t->sig, t->period_ns, &h->fd);
+    /* Out of descriptors: this thread gets a CPU-clock timer instead,
+     * which costs no fd (at the tick-limited rate). */
+    if (r != -EMFILE && r != -ENFILE)
+      return r;
+  }
+  if (t->mode == PROF__MODE_CPU || t->mode == PROF__MODE_TIMER) {
+    int r = prof__ptimer_arm(tid, t->sig, t->period_ns, &h->timer);
+    h->has_timer = r == 0;
+    return r;
+  }
+  return 0;
+}
+
+void prof__trigger_disarm(struct prof__trigger *t,
+                          struct prof__thread_trigger *h) {
+  (void)t;
+  if (h->fd >= 0)
+    prof__perf_disarm(h->fd);
+  if (h->has_timer)
+    prof__ptimer_disarm(h->timer);
+  h->fd = -1;
+  h->has_timer = 0;
+}
+
+static int prof__itimer_set(uint64_t period_ns) {
   struct itimerval it;
-  it.it_interval.tv_sec = period_us / 1000000;
-  it.it_interval.tv_usec = period_us % 1000000;
+  uint64_t us = period_ns / 1000;
+  if (period_ns && us == 0)
+    us = 1;
+  it.it_interval.tv_sec = (time_t)(us / 1000000);
+  it.it_interval.tv_usec = (suseconds_t)(us % 1000000);
   it.it_value = it.it_interval;
   return setitimer(ITIMER_PROF, &it, NULL);
 }
 
-int prof__trigger_start(struct prof__session *s) {
-  if (s->cfg.mode != PROF__MODE_ITIMER) {
+/* Disarms ITIMER_PROF only if it still runs at our interval: the program
+ * may have armed its own since (it owns the timer then). */
+static void prof__itimer_release(struct prof__trigger *t) {
+  struct itimerval cur;
+  if (getitimer(ITIMER_PROF, &cur) != 0)
+    return;
+  if (cur.it_interval.tv_sec == t->itimer.it_interval.tv_sec &&
+      cur.it_interval.tv_usec == t->itimer.it_interval.tv_usec)
+    prof__itimer_set(0);
+}
+
+static int prof__itimer_start(struct prof__session *s) {
+  struct prof__trigger *t = s->trigger;
+  if (t->sig != SIGPROF) {
     snprintf(s->mode_note, sizeof(s->mode_note),
-             "mode %s is not available in this build",
-             prof__mode_names[s->cfg.mode]);
+             "mode itimer can only sample with SIGPROF (ITIMER_PROF sends "
+             "it), not signal %d",
+             t->sig);
     return PROF_ETRIGGER;
   }
-  long us = 1000000L / s->cfg.hz;
-  if (prof__itimer_set(us > 0 ? us : 1) != 0) {
+  if (prof__itimer_set(t->period_ns) != 0) {
     snprintf(s->mode_note, sizeof(s->mode_note), "setitimer: %s",
              strerror(errno));
+    return PROF_ETRIGGER;
+  }
+  getitimer(ITIMER_PROF, &t->itimer);
+  return 0;
+}
+
+/* Creates and drops a trigger for the calling thread, so that a kernel
+ * without perf events (or one that forbids them) is found before any
+ * thread is armed. */
+static int prof__probe(struct prof__trigger *t) {
+  struct prof__thread_trigger h;
+  int r = prof__trigger_arm(t, (pid_t)syscall(SYS_gettid), &h);
+  if (r == 0)
+    prof__trigger_disarm(t, &h);
+  return r;
+}
+
+static int prof__choose_mode(struct prof__session *s) {
+  struct prof__trigger *t = s->trigger;
+  int r = 0;
+  t->per_thread = t->mode == PROF__MODE_CPU || t->mode == PROF__MODE_TIMER;
+  if (t->mode == PROF__MODE_CPU && (r = prof__probe(t)) != 0) {
+    snprintf(s->mode_note, sizeof(s->mode_note),
+             "perf_event_open failed (%s): fell back to mode timer",
+             strerror(-r));
+    t->mode = PROF__MODE_TIMER;
+  }
+  if (t->mode == PROF__MODE_TIMER && (r = prof__probe(t)) != 0) {
+    snprintf(s->mode_note, sizeof(s->mode_note),
+             "timer_create(CLOCK_THREAD_CPUTIME_ID) failed: %s",
+             strerror(-r));
+    return PROF_ETRIGGER;
+  }
+  return 0;
+}
+
+int prof__trigger_start(struct prof__session *s) {
+  struct prof__trigger *t = calloc(1, sizeof(*t));
+  if (!t)
+    return PROF_ENOMEM;
+  s->trigger = t;
+  t->mode = s->cfg.mode;
+  t->sig = s->cfg.signal;
+  t->period_ns = s->sampler.period_ns;
+  t->start_proc_cpu_ns = prof__now_ns(CLOCK_PROCESS_CPUTIME_ID);
+  int r = prof__choose_mode(s);
+  if (r == 0 && t->mode == PROF__MODE_ITIMER)
+    r = prof__itimer_start(s);
+  if (r != 0)
+    return r;
+  prof__threads_attach(t, t->sig);
+  if ((r = prof__sampler_start(s)) != 0) {
+    snprintf(s->mode_note, sizeof(s->mode_note),
+             "cannot create the sampler thread: %s", strerror(r));
     return PROF_ETRIGGER;
   }
   return 0;
 }
 
 void prof__trigger_stop(struct prof__session *s) {
-  if (s->cfg.mode == PROF__MODE_ITIMER)
-    prof__itimer_set(0);
+  struct prof__trigger *t = s->trigger;
+  if (!t || t->stopped)
+    return;
+  t->stopped = 1;
+  /* Checked here, while our handler should still be installed. */
+  t->replaced_at_stop = !prof__trigger_handler_ours(t->sig);
+  /* The program's CPU time: the process's, less libprof's own threads,
+   * measured before the sampler thread goes away. */
+  uint64_t proc = prof__now_ns(CLOCK_PROCESS_CPUTIME_ID);
+  t->internal_cpu_ns = prof__threads_internal_cpu_ns();
+  uint64_t used = proc - t->start_proc_cpu_ns;
+  t->prog_cpu_ns = used > t->internal_cpu_ns ? used - t->internal_cpu_ns : 0;
+  prof__sampler_stop(t); /* sets t->stopping; no tgkill after this */
+  if (t->mode == PROF__MODE_ITIMER && !atomic_load(&t->disarmed))
+    prof__itimer_release(t);
+  prof__threads_detach();
+}
+
+void prof__trigger_free(struct prof__session *s) {
+  free(s->trigger);
+  s->trigger = NULL;
+}
+
+void prof__trigger_on_replaced(struct prof__session *s) {
+  struct prof__trigger *t = s->trigger;
+  if (atomic_exchange(&t->disarmed, 1))
+    return;
+  t->replaced_after_ns = prof__now_ns(CLOCK_MONOTONIC) - s->start_mono_ns;
+  prof__threads_disarm_all();
+  if (t->mode == PROF__MODE_ITIMER)
+    prof__itimer_release(t);
+}
+
+/* snprintf at buf + *n that never runs past len. */
+__attribute__((format(printf, 4, 5))) static void
+prof__appendf(char *buf, size_t len, size_t *n, const char *fmt, ...) {
+  va_list ap;
+  if (*n + 1 >= len)
+    return;
+  va_start(ap, fmt);
+  int k = vsnprintf(buf + *n, len - *n, fmt, ap);
+  va_end(ap);
+  if (k > 0)
+    *n = *n + (size_t)k < len ? *n + (size_t)k : len - 1;
+}
+
+/* Why the achieved rate may be lower than asked, for modes where the
+ * kernel tick decides. */
+static const char *prof__rate_limit(const struct prof__trigger *t) {
+  if (t->mode == PROF__MODE_TIMER)
+    return "POSIX CPU timers fire at most once per kernel tick";
+  if (t->mode == PROF__MODE_ITIMER)
+    return "ITIMER_PROF fires at most once per kernel tick";
+  return "signals were lost or coalesced";
+}
+
+static void prof__coverage(const struct prof__session *s, uint64_t weight_ns,
+                           char *buf, size_t len, size_t *n) {
+  const struct prof__trigger *t = s->trigger;
+  if (!t || s->sampler.wall || t->prog_cpu_ns < 10000000u)
+    return;
+  double cov = 100.0 * (double)weight_ns / (double)t->prog_cpu_ns;
+  prof__appendf(buf, len, n,
+                ", samples cover %.0f%% of the program's %.2f s CPU time%s",
+                cov, (double)t->prog_cpu_ns / 1e9,
+                cov < 80 ? " (threads that blocked the signal or could not "
+                           "be armed were not sampled)"
+                         : "");
+}
+
+static void prof__faults(const struct prof__session *s, char *buf,
+                         size_t len, size_t *n) {
+  const struct prof__trigger *t = s->trigger;
+  if (atomic_load(&t->disarmed) || t->replaced_at_stop) {
+    uint64_t at = t->replaced_after_ns ? t->replaced_after_ns
+                                       : s->stop_mono_ns - s->start_mono_ns;
+    prof__appendf(buf, len, n,
+                  "; SAMPLES STOPPED %s %.1f s: the program installed its "
+                  "own handler for signal %d",
+                  t->replaced_after_ns ? "after" : "before", (double)at / 1e9,
+                  t->sig);
+  }
+  if (atomic_load(&t->arm_failed))
+    prof__appendf(buf, len, n, "; %llu threads could not be armed",
+                  (unsigned long long)atomic_load(&t->arm_failed));
+  if (atomic_load(&t->blocked))
+    prof__appendf(buf, len, n,
+                  "; %llu threads kept signal %d blocked and were muted",
+                  (unsigned long long)atomic_load(&t->blocked), t->sig);
+}
+
+int prof__trigger_summary(const struct prof__session *s, uint64_t samples,
+                          uint64_t weight_ns, char *buf, size_t len) {
+  const struct prof__trigger *t = s->trigger;
+  enum prof__mode mode = t ? t->mode : s->cfg.mode;
+  double secs = (double)weight_ns / 1e9;
+  double achieved = secs > 0 ? (double)samples / secs : 0;
+  size_t n = 0;
+  if (len == 0)
+    return 0;
+  buf[0] = '\0';
+  prof__appendf(buf, len, &n,
+                "%d Hz requested, %.0f Hz achieved per %s-second (%s",
+                s->cfg.hz, achieved, s->sampler.wall ? "thread" : "CPU",
+                prof__mode_names[mode]);
+  if (s->cfg.signal != SIGPROF)
+    prof__appendf(buf, len, &n, ", signal %d", s->cfg.signal);
+  prof__appendf(buf, len, &n, ")");
+  if (!t)
+    return (int)n;
+  if (samples >= 20 && achieved < 0.8 * s->cfg.hz)
+    prof__appendf(buf, len, &n, " (below the request: %s)",
+                  prof__rate_limit(t));
+  prof__coverage(s, weight_ns, buf, len, &n);
+  prof__faults(s, buf, len, &n);
+  return (int)n;
 }

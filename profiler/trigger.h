@@ -51,6 +51,8 @@ struct prof__trigger {
   pthread_mutex_t mu;
   pthread_cond_t cv;
   int stopping;          /* under mu                                    */
+  int stopped;           /* prof__trigger_stop ran                      */
+  int replaced_at_stop;  /* our handler was not installed at stop       */
   struct itimerval itimer; /* what we armed (itimer mode)               */
 };
 

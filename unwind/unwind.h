@@ -57,6 +57,24 @@ PROF__HIDDEN int prof__unwind(struct prof__unwinder *u,
                               uint64_t *sps, int max,
                               enum prof__unwind_status *status);
 
+/* DWARF mode answers most samples from a per-PC rule cache derived from
+ * libunwind (unwind/rules.h) and hands the rest to libunwind; the frames
+ * are libunwind's either way. Off, every sample goes through libunwind:
+ * the reference that tests and benchmarks compare against. On by default
+ * when the rule prober works. Collector thread only. */
+PROF__HIDDEN void prof__unwinder_set_fast(struct prof__unwinder *u, int on);
+
+/* Counters of one unwinder, for tests and benchmarks. */
+struct prof__unwind_stats {
+  uint64_t fast;     /* samples finished by the rule cache            */
+  uint64_t fallback; /* samples the rule cache handed to libunwind    */
+  uint64_t slow;     /* samples unwound by libunwind (incl. fallback) */
+  uint64_t probes;   /* rules derived from libunwind                  */
+  uint64_t rules;    /* rules cached now                              */
+};
+PROF__HIDDEN void prof__unwinder_stats(const struct prof__unwinder *u,
+                                       struct prof__unwind_stats *out);
+
 /* Frame-pointer walk of the snapshot; used by prof__unwind in FP mode and
  * available to tests. Same contract as prof__unwind. */
 PROF__HIDDEN int prof__unwind_fp(const struct prof__sample *smp,

@@ -1,0 +1,375 @@
+/* The thread registry and pthread_create interposition (see threads.h). */
+#include "profiler/threads.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "libprof.h"
+#include "profiler/trigger.h"
+
+#define PROF__MAX_INTERNAL 16
+
+struct prof__thr {
+  pid_t tid;
+  int muted; /* never signalled again (it kept the RT signal blocked) */
+  struct prof__thread_trigger trig;
+};
+
+static struct {
+  pthread_mutex_t mu;
+  struct prof__trigger *trig; /* NULL: no session samples threads  */
+  struct prof__thr *v;
+  size_t n, cap;
+  pid_t internal[PROF__MAX_INTERNAL];
+  size_t ninternal;
+} prof__reg = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* The running session's signal (0: none); read without the lock by
+ * starting threads, which only use it to unblock the signal. */
+static _Atomic int prof__reg_sig;
+
+/* Set by prof__threads_internal_begin on the creating thread. */
+static __thread int prof__making_internal
+    __attribute__((tls_model("initial-exec")));
+
+/* Key values: a thread the wrapper started, or one of ours. */
+#define PROF__KEY_SAMPLED ((void *)1)
+#define PROF__KEY_INTERNAL ((void *)2)
+static pthread_key_t prof__exit_key;
+static int prof__have_key;
+static pthread_once_t prof__key_once = PTHREAD_ONCE_INIT;
+
+static pid_t prof__gettid(void) { return (pid_t)syscall(SYS_gettid); }
+
+static struct prof__thr *prof__reg_find(pid_t tid) {
+  for (size_t i = 0; i < prof__reg.n; i++)
+    if (prof__reg.v[i].tid == tid)
+      return &prof__reg.v[i];
+  return NULL;
+}
+
+static int prof__reg_is_internal(pid_t tid) {
+  for (size_t i = 0; i < prof__reg.ninternal; i++)
+    if (prof__reg.internal[i] == tid)
+      return 1;
+  return 0;
+}
+
+static void prof__reg_arm(struct prof__thr *e) {
+  struct prof__trigger *t = prof__reg.trig;
+  e->trig.fd = -1;
+  e->trig.has_timer = 0;
+  if (!t->per_thread || atomic_load(&t->disarmed))
+    return;
+  int r = prof__trigger_arm(t, e->tid, &e->trig);
+  /* A thread that exited meanwhile is not a failure. */
+  if (r != 0 && r != -ESRCH)
+    atomic_fetch_add(&t->arm_failed, 1);
+}
+
+/* Adds (or, for a reused tid, replaces) tid's entry and arms it. Under
+ * the lock, with a session attached. */
+static void prof__reg_add(pid_t tid) {
+  struct prof__thr *e = prof__reg_find(tid);
+  if (e) {
+    prof__trigger_disarm(prof__reg.trig, &e->trig);
+  } else {
+    if (prof__reg.n == prof__reg.cap) {
+      size_t cap = prof__reg.cap ? prof__reg.cap * 2 : 64;
+      struct prof__thr *v = realloc(prof__reg.v, cap * sizeof(*v));
+      if (!v)
+        return; /* not sampled; nothing else breaks */
+      prof__reg.v = v;
+      prof__reg.cap = cap;
+    }
+    e = &prof__reg.v[prof__reg.n++];
+  }
+  e->tid = tid;
+  e->muted = 0;
+  prof__reg_arm(e);
+}
+
+static void prof__reg_remove(struct prof__thr *e) {
+  prof__trigger_disarm(prof__reg.trig, &e->trig);
+  *e = prof__reg.v[--prof__reg.n];
+}
+
+void prof__threads_attach(struct prof__trigger *t, int sig) {
+  pthread_mutex_lock(&prof__reg.mu);
+  prof__reg.trig = t;
+  atomic_store(&prof__reg_sig, sig);
+  /* Threads starting from now register themselves; those that started
+   * before are in /proc/self/task by now (they were cloned before the
+   * trigger was set above). */
+  DIR *d = opendir("/proc/self/task");
+  struct dirent *de;
+  while (d && (de = readdir(d)) != NULL) {
+    pid_t tid = (pid_t)atoi(de->d_name);
+    if (tid > 0 && !prof__reg_is_internal(tid) && !prof__reg_find(tid))
+      prof__reg_add(tid);
+  }
+  if (d)
+    closedir(d);
+  pthread_mutex_unlock(&prof__reg.mu);
+}
+
+void prof__threads_detach(void) {
+  pthread_mutex_lock(&prof__reg.mu);
+  atomic_store(&prof__reg_sig, 0);
+  while (prof__reg.n > 0)
+    prof__reg_remove(&prof__reg.v[prof__reg.n - 1]);
+  prof__reg.trig = NULL;
+  pthread_mutex_unlock(&prof__reg.mu);
+}
+
+size_t prof__threads_snapshot(pid_t **buf, size_t *cap) {
+  size_t k = 0;
+  pthread_mutex_lock(&prof__reg.mu);
+  if (*cap < prof__reg.n) {
+    pid_t *b = realloc(*buf, prof__reg.n * sizeof(*b));
+    if (b) {
+      *buf = b;
+      *cap = prof__reg.n;
+    }
+  }
+  for (size_t i = 0; i < prof__reg.n && k < *cap; i++)
+    if (!prof__reg.v[i].muted)
+      (*buf)[k++] = prof__reg.v[i].tid;
+  pthread_mutex_unlock(&prof__reg.mu);
+  return k;
+}
+
+void prof__threads_sweep(void) {
+  pid_t pid = getpid();
+  pthread_mutex_lock(&prof__reg.mu);
+  for (size_t i = 0; i < prof__reg.n;) {
+    if (syscall(SYS_tgkill, pid, prof__reg.v[i].tid, 0) != 0 &&
+        errno == ESRCH)
+      prof__reg_remove(&prof__reg.v[i]); /* moves the last one here */
+    else
+      i++;
+  }
+  pthread_mutex_unlock(&prof__reg.mu);
+}
+
+void prof__threads_disarm_all(void) {
+  pthread_mutex_lock(&prof__reg.mu);
+  for (size_t i = 0; i < prof__reg.n; i++) {
+    prof__trigger_disarm(prof__reg.trig, &prof__reg.v[i].trig);
+    prof__reg.v[i].muted = 1;
+  }
+  pthread_mutex_unlock(&prof__reg.mu);
+}
+
+/* 1 if sig is in the thread's blocked mask (SigBlk in its status). */
+static int prof__tid_blocks(pid_t tid, int sig) {
+  char path[64], buf[2048];
+  snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  buf[n > 0 ? n : 0] = '\0';
+  const char *p = strstr(buf, "SigBlk:");
+  if (!p)
+    return 0;
+  unsigned long long mask = strtoull(p + 7, NULL, 16);
+  return (mask >> (sig - 1)) & 1;
+}
+
+size_t prof__threads_mute_blocked(int sig) {
+  size_t k = 0;
+  pthread_mutex_lock(&prof__reg.mu);
+  for (size_t i = 0; i < prof__reg.n; i++) {
+    struct prof__thr *e = &prof__reg.v[i];
+    if (!e->muted && prof__tid_blocks(e->tid, sig)) {
+      prof__trigger_disarm(prof__reg.trig, &e->trig);
+      e->muted = 1;
+      k++;
+    }
+  }
+  pthread_mutex_unlock(&prof__reg.mu);
+  return k;
+}
+
+uint64_t prof__threads_internal_cpu_ns(void) {
+  uint64_t sum = 0;
+  pthread_mutex_lock(&prof__reg.mu);
+  for (size_t i = 0; i < prof__reg.ninternal; i++) {
+    struct timespec ts;
+    if (clock_gettime(prof__tid_cpuclock(prof__reg.internal[i]), &ts) == 0)
+      sum += (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+  }
+  pthread_mutex_unlock(&prof__reg.mu);
+  return sum;
+}
+
+/* ---- thread start and exit ------------------------------------------- */
+
+/* Runs at the exit of every thread the wrapper started: return,
+ * pthread_exit and cancellation all run key destructors. */
+static void prof__thread_exit(void *v) {
+  pid_t tid = prof__gettid();
+  pthread_mutex_lock(&prof__reg.mu);
+  if (v == PROF__KEY_INTERNAL) {
+    for (size_t i = 0; i < prof__reg.ninternal; i++)
+      if (prof__reg.internal[i] == tid)
+        prof__reg.internal[i] = prof__reg.internal[--prof__reg.ninternal];
+  } else if (prof__reg.trig) {
+    struct prof__thr *e = prof__reg_find(tid);
+    if (e)
+      prof__reg_remove(e);
+  }
+  pthread_mutex_unlock(&prof__reg.mu);
+}
+
+static void prof__key_init(void) {
+  prof__have_key = pthread_key_create(&prof__exit_key, prof__thread_exit) == 0;
+}
+
+/* A new host thread: unblock the sampling signal (it may have inherited a
+ * mask that blocks it, and would then never be sampled), then register. */
+static void prof__threads_enter(void) {
+  int sig = atomic_load(&prof__reg_sig);
+  if (sig) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+  }
+  pthread_mutex_lock(&prof__reg.mu);
+  if (prof__reg.trig)
+    prof__reg_add(prof__gettid());
+  pthread_mutex_unlock(&prof__reg.mu);
+}
+
+struct prof__start {
+  void *(*fn)(void *);
+  void *arg;
+  int internal;
+  sem_t ready; /* internal: posted once the tid is recorded */
+};
+
+static void *prof__thread_main(void *p) {
+  struct prof__start *st = p;
+  void *(*fn)(void *) = st->fn;
+  void *arg = st->arg;
+  if (st->internal) {
+    pthread_mutex_lock(&prof__reg.mu);
+    if (prof__reg.ninternal < PROF__MAX_INTERNAL)
+      prof__reg.internal[prof__reg.ninternal++] = prof__gettid();
+    pthread_mutex_unlock(&prof__reg.mu);
+    if (prof__have_key)
+      pthread_setspecific(prof__exit_key, PROF__KEY_INTERNAL);
+    sem_post(&st->ready); /* st is the creator's and dies after this */
+  } else {
+    free(st);
+    if (prof__have_key)
+      pthread_setspecific(prof__exit_key, PROF__KEY_SAMPLED);
+    prof__threads_enter();
+  }
+  return fn(arg);
+}
+
+typedef int (*prof__create_fn)(pthread_t *, const pthread_attr_t *,
+                               void *(*)(void *), void *);
+
+/* libc's pthread_create: the current version first, then the one programs
+ * linked before glibc 2.34 bind to. */
+static prof__create_fn prof__real_create(void) {
+  static _Atomic(prof__create_fn) real;
+  prof__create_fn f = atomic_load(&real);
+  if (f)
+    return f;
+  f = (prof__create_fn)dlvsym(RTLD_NEXT, "pthread_create", "GLIBC_2.34");
+  if (!f)
+    f = (prof__create_fn)dlvsym(RTLD_NEXT, "pthread_create", "GLIBC_2.2.5");
+  if (!f)
+    f = (prof__create_fn)dlsym(RTLD_NEXT, "pthread_create");
+  atomic_store(&real, f);
+  return f;
+}
+
+/* Internal threads start with every signal blocked, and the creator waits
+ * until the new tid is recorded, so that a session starting right after
+ * never arms or signals it. */
+static int prof__spawn_internal(prof__create_fn real, pthread_t *th,
+                                const pthread_attr_t *attr,
+                                void *(*fn)(void *), void *arg) {
+  struct prof__start st = {fn, arg, 1, {{0}}};
+  sigset_t all, old;
+  sem_init(&st.ready, 0, 0);
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int r = real(th, attr, prof__thread_main, &st);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  while (r == 0 && sem_wait(&st.ready) != 0 && errno == EINTR)
+    ;
+  sem_destroy(&st.ready);
+  return r;
+}
+
+static int prof__spawn(pthread_t *th, const pthread_attr_t *attr,
+                       void *(*fn)(void *), void *arg, int internal) {
+  prof__create_fn real = prof__real_create();
+  if (!real)
+    return EAGAIN;
+  pthread_once(&prof__key_once, prof__key_init);
+  if (internal)
+    return prof__spawn_internal(real, th, attr, fn, arg);
+  struct prof__start *st = malloc(sizeof(*st));
+  if (!st) /* unwrapped: runs, and is sampled if it exists at a start */
+    return real(th, attr, fn, arg);
+  st->fn = fn;
+  st->arg = arg;
+  st->internal = 0;
+  int r = real(th, attr, prof__thread_main, st);
+  if (r != 0)
+    free(st);
+  return r;
+}
+
+/* Interposes libc's pthread_create (see threads.h). */
+PROF_EXTERN int pthread_create(pthread_t *restrict th,
+                               const pthread_attr_t *restrict attr,
+                               void *(*fn)(void *), void *restrict arg) {
+  return prof__spawn(th, attr, fn, arg, prof__making_internal);
+}
+
+int prof__thread_create_internal(pthread_t *th, void *(*fn)(void *),
+                                 void *arg) {
+  return prof__spawn(th, NULL, fn, arg, 1);
+}
+
+void prof__threads_internal_begin(void) { prof__making_internal = 1; }
+void prof__threads_internal_end(void) { prof__making_internal = 0; }
+
+/* ---- fork ------------------------------------------------------------- */
+
+void prof__threads_fork_prepare(void) { pthread_mutex_lock(&prof__reg.mu); }
+void prof__threads_fork_parent(void) { pthread_mutex_unlock(&prof__reg.mu); }
+
+/* The child's copies of the perf fds watch the parent's threads: close
+ * them (never ioctl them: the event is shared with the parent). POSIX
+ * timers are not inherited, so their ids mean nothing here. */
+void prof__threads_fork_child(void) {
+  pthread_mutex_init(&prof__reg.mu, NULL);
+  for (size_t i = 0; i < prof__reg.n; i++)
+    if (prof__reg.v[i].trig.fd >= 0)
+      close(prof__reg.v[i].trig.fd);
+  prof__reg.n = 0;
+  prof__reg.ninternal = 0;
+  prof__reg.trig = NULL;
+  atomic_store(&prof__reg_sig, 0);
+}
