@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <execinfo.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -214,31 +215,42 @@ static pid_t bench_collector_tid(void) {
 }
 
 struct bench_session {
-  pid_t collector;        /* 0: unknown, pause by a fixed sleep instead */
-  uint64_t collector_ns;  /* its CPU time when the last burst was drained */
+  pid_t collector;       /* 0: unknown, pause by a fixed sleep instead */
+  int stat_fd;           /* its /proc/self/task/TID/stat, or -1 */
+  uint64_t collector_ns; /* its CPU time when the last burst was drained */
+  uint64_t pause_ns;     /* this thread's CPU spent waiting: not libprof's */
 };
 
-/* Waits until the collector has drained the burst: its CPU clock stands
- * still over two consecutive 100 µs naps (one could fall between the
- * kick and its wake-up). Without this, a producer faster than the
- * collector would overflow the ring, and dropped samples cost less. */
+/* The collector's scheduler state: 'S' once it sleeps on the ring's futex
+ * again, i.e. has drained every sample published so far. A sample's
+ * kick makes it runnable ('R') at once, inside the sender's tgkill. */
+static char bench_task_state(int fd) {
+  char buf[512];
+  ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+  if (n <= 0)
+    return '?';
+  buf[n] = 0;
+  const char *paren = strrchr(buf, ')'); /* the name may hold spaces */
+  return paren && paren[1] == ' ' ? paren[2] : '?';
+}
+
+/* Waits until the collector has drained the burst. Without this, a
+ * producer faster than the collector overflows the ring, and dropped
+ * samples cost less than kept ones. Its own CPU time is kept apart, so
+ * that "total" holds libprof's CPU only. */
 static void bench_wait_drained(void *arg) {
   struct bench_session *bs = arg;
-  struct timespec nap = {0, 100 * 1000};
-  if (!bs->collector) {
+  uint64_t t0 = bench_thread_cpu_ns();
+  if (bs->stat_fd < 0) {
     struct timespec blind = {0, BENCH_BURST * 200 * 1000L};
     nanosleep(&blind, NULL);
-    return;
+  } else {
+    struct timespec nap = {0, 50 * 1000};
+    while (bench_task_state(bs->stat_fd) != 'S')
+      nanosleep(&nap, NULL);
+    bs->collector_ns = bench_clock_ns(bench_tid_clock(bs->collector));
   }
-  clockid_t clk = bench_tid_clock(bs->collector);
-  uint64_t last = bench_clock_ns(clk);
-  for (int still = 0; still < 2;) {
-    nanosleep(&nap, NULL);
-    uint64_t now = bench_clock_ns(clk);
-    still = now == last ? still + 1 : 0;
-    last = now;
-  }
-  bs->collector_ns = last;
+  bs->pause_ns += bench_thread_cpu_ns() - t0;
 }
 
 /* Counts samples and the frames of the heaviest stack in a collapsed file
@@ -270,7 +282,8 @@ static void bench_read_collapsed(const char *path, long *samples,
 
 struct bench_cell {
   double handler_ns;   /* sampled thread CPU in bursts, per sample */
-  double total_ns;     /* process CPU prof_start..prof_stop, per sample */
+  double total_ns;     /* process CPU prof_start..prof_stop less the
+                          benchmark's own waiting, per sample */
   double collector_ns; /* collector thread CPU before prof_stop, per sample */
   long kept;           /* samples in the written profile */
   int frames;          /* frames of the heaviest stack */
@@ -292,17 +305,24 @@ static int bench_libprof_session(int n, const struct bench_shape *shape,
   o.mode = "itimer";
   o.format = "collapsed";
   o.quiet = 1;
-  struct bench_session bs = {0, 0};
+  struct bench_session bs = {0, -1, 0, 0};
   uint64_t p0 = bench_process_cpu_ns();
   int r = prof_start(&o);
   if (r)
     return r;
+  uint64_t f0 = bench_thread_cpu_ns();
+  char path[64];
   bs.collector = bench_collector_tid();
+  snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)bs.collector);
+  bs.stat_fd = bs.collector ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+  bs.pause_ns = bench_thread_cpu_ns() - f0;
   uint64_t spent = bench_bursts(n, shape, bench_wait_drained, &bs);
   r = prof_stop();
   uint64_t p1 = bench_process_cpu_ns();
+  if (bs.stat_fd >= 0)
+    close(bs.stat_fd);
   c->handler_ns = (double)spent / n;
-  c->total_ns = (double)(p1 - p0) / n;
+  c->total_ns = (double)(p1 - p0 - bs.pause_ns) / n;
   c->collector_ns = (double)bs.collector_ns / n;
   c->expect = bench_frames_at_signal;
   bench_read_collapsed(out, &c->kept, &c->frames);

@@ -2,11 +2,17 @@
  * signal around fork (see fork.h and docs/sampling.md). */
 #include "profiler/fork.h"
 
+#include <dlfcn.h>
+#include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "libprof.h"
+#include "profiler/threads.h"
 
 #define PROF__OWNER_VAR "LIBPROF_OUT_PID"
 
@@ -81,4 +87,100 @@ void prof__fork_unblock(void) {
   if (prof__fork_masked)
     pthread_sigmask(SIG_SETMASK, &prof__fork_mask, NULL);
   prof__fork_masked = 0;
+}
+
+/* ---- exec ------------------------------------------------------------- */
+
+/* libprof defines the exec family so that a sampling signal can never be
+ * pending when the new program starts with the default disposition (see
+ * prof__threads_exec_prepare). libc's own functions are resolved at load:
+ * a vfork child must not run the dynamic linker. posix_spawn and system
+ * exec from a child that no trigger targets, so they need nothing. */
+typedef int (*prof__execve_fn)(const char *, char *const[], char *const[]);
+typedef int (*prof__execv_fn)(const char *, char *const[]);
+typedef int (*prof__fexecve_fn)(int, char *const[], char *const[]);
+
+static struct {
+  prof__execve_fn execve, execvpe;
+  prof__execv_fn execv, execvp;
+  prof__fexecve_fn fexecve;
+} prof__real;
+
+__attribute__((constructor)) static void prof__exec_init(void) {
+  prof__real.execve = (prof__execve_fn)dlsym(RTLD_NEXT, "execve");
+  prof__real.execvpe = (prof__execve_fn)dlsym(RTLD_NEXT, "execvpe");
+  prof__real.execv = (prof__execv_fn)dlsym(RTLD_NEXT, "execv");
+  prof__real.execvp = (prof__execv_fn)dlsym(RTLD_NEXT, "execvp");
+  prof__real.fexecve = (prof__fexecve_fn)dlsym(RTLD_NEXT, "fexecve");
+}
+
+/* Runs call between prepare and (if it returned, i.e. failed) undo. */
+#define PROF__EXEC(fn, ...)                                    \
+  do {                                                         \
+    if (!(fn)) {                                               \
+      errno = ENOSYS;                                          \
+      return -1;                                               \
+    }                                                          \
+    int armed_ = prof__threads_exec_prepare();                 \
+    int r_ = (fn)(__VA_ARGS__);                                \
+    int e_ = errno;                                            \
+    if (armed_)                                                \
+      prof__threads_exec_undo();                               \
+    errno = e_;                                                \
+    return r_;                                                 \
+  } while (0)
+
+PROF_EXTERN int execve(const char *path, char *const argv[],
+                       char *const envp[]) {
+  PROF__EXEC(prof__real.execve, path, argv, envp);
+}
+
+PROF_EXTERN int execvpe(const char *file, char *const argv[],
+                        char *const envp[]) {
+  PROF__EXEC(prof__real.execvpe, file, argv, envp);
+}
+
+PROF_EXTERN int execv(const char *path, char *const argv[]) {
+  PROF__EXEC(prof__real.execv, path, argv);
+}
+
+PROF_EXTERN int execvp(const char *file, char *const argv[]) {
+  PROF__EXEC(prof__real.execvp, file, argv);
+}
+
+PROF_EXTERN int fexecve(int fd, char *const argv[], char *const envp[]) {
+  PROF__EXEC(prof__real.fexecve, fd, argv, envp);
+}
+
+/* execl, execle, execlp: the arguments into an array (argv[n] = NULL,
+ * even for a NULL arg0), then the v form. */
+#define PROF__ARGV(argv, arg0, last)                            \
+  size_t n_ = 0;                                               \
+  va_list ap_;                                                 \
+  va_start(ap_, arg0);                                         \
+  if ((arg0) != NULL)                                          \
+    for (n_ = 1; va_arg(ap_, char *) != NULL;)                 \
+      n_++;                                                    \
+  va_end(ap_);                                                 \
+  char *argv[n_ + 1];                                          \
+  argv[0] = (char *)(arg0);                                    \
+  va_start(ap_, arg0);                                         \
+  for (size_t i_ = 1; i_ <= n_; i_++)                          \
+    argv[i_] = va_arg(ap_, char *);                            \
+  last;                                                        \
+  va_end(ap_)
+
+PROF_EXTERN int execl(const char *path, const char *arg, ...) {
+  PROF__ARGV(argv, arg, (void)0);
+  return execv(path, argv);
+}
+
+PROF_EXTERN int execlp(const char *file, const char *arg, ...) {
+  PROF__ARGV(argv, arg, (void)0);
+  return execvp(file, argv);
+}
+
+PROF_EXTERN int execle(const char *path, const char *arg, ...) {
+  PROF__ARGV(argv, arg, char *const *envp = va_arg(ap_, char *const *));
+  return execve(path, argv, envp);
 }

@@ -12,9 +12,11 @@
  * until prof__natsym_free (the end of the session). */
 #include "profiler/symbolize.h"
 
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 
 #include "profiler/debuginfo.h"
 #include "profiler/demangle.h"
@@ -72,15 +74,34 @@ void prof__natsym_free(struct prof__natsym *ns) {
   free(ns);
 }
 
+/* The module cache copies the vdso's loaded bytes, which end before its
+ * section headers and so before its symbol table. The vdso is never
+ * unmapped, so the live one (checked to be this module) serves whole. */
+static const unsigned char *prof__vdso_image(const struct prof__module *m,
+                                             size_t *len) {
+  const ElfW(Ehdr) *eh = (const void *)getauxval(AT_SYSINFO_EHDR);
+  *len = m->image_len;
+  if (!eh || (uint64_t)(uintptr_t)eh != m->bias + m->seg[0].vaddr ||
+      m->seg[0].offset != 0 || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
+    return m->image;
+  size_t end = eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize;
+  *len = end > m->image_len && end < (1u << 20) ? end : m->image_len;
+  return (const unsigned char *)eh;
+}
+
 static void prof__modsym_open(struct prof__natsym *ns, struct prof__modsym *s,
                               const struct prof__module *m) {
+  size_t len = m->image_len;
+  const unsigned char *img = m->image;
   s->loaded = 1;
+  if (m->is_vdso && m->nseg > 0)
+    img = prof__vdso_image(m, &len);
   prof__debuginfo_open(m, ns->roots, &s->di);
   if (s->di.dw)
     s->lines = prof__dwlines_new(s->di.dw);
   if (s->di.sep.data)
     s->dbgtab = prof__symtab_new(s->di.sep.data, s->di.sep.len);
-  s->tab = prof__symtab_new(m->image, m->image_len);
+  s->tab = prof__symtab_new(img, len);
 }
 
 static struct prof__modsym *prof__modsym(struct prof__natsym *ns,

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "libprof.h"
+#include "profiler/session.h"
 #include "profiler/trigger.h"
 
 #define PROF__MAX_INTERNAL 16
@@ -132,19 +133,16 @@ void prof__threads_detach(void) {
   pthread_mutex_unlock(&prof__reg.mu);
 }
 
-size_t prof__threads_snapshot(pid_t **buf, size_t *cap) {
+size_t prof__threads_kill(int sig) {
+  pid_t pid = getpid();
   size_t k = 0;
+  /* Under the lock, so that a thread muted by prof__threads_exec_prepare
+   * gets nothing once that returns. */
   pthread_mutex_lock(&prof__reg.mu);
-  if (*cap < prof__reg.n) {
-    pid_t *b = realloc(*buf, prof__reg.n * sizeof(*b));
-    if (b) {
-      *buf = b;
-      *cap = prof__reg.n;
-    }
-  }
-  for (size_t i = 0; i < prof__reg.n && k < *cap; i++)
-    if (!prof__reg.v[i].muted)
-      (*buf)[k++] = prof__reg.v[i].tid;
+  for (size_t i = 0; i < prof__reg.n; i++)
+    if (!prof__reg.v[i].muted &&
+        syscall(SYS_tgkill, pid, prof__reg.v[i].tid, sig) == 0)
+      k++;
   pthread_mutex_unlock(&prof__reg.mu);
   return k;
 }
@@ -354,6 +352,54 @@ int prof__thread_create_internal(pthread_t *th, void *(*fn)(void *),
 
 void prof__threads_internal_begin(void) { prof__making_internal = 1; }
 void prof__threads_internal_end(void) { prof__making_internal = 0; }
+
+/* ---- exec ------------------------------------------------------------- */
+
+/* Passing the signal through SIG_IGN discards its pending instances. */
+static void prof__flush_pending(int sig) {
+  struct sigaction cur, ign;
+  if (sigaction(sig, NULL, &cur) != 0 || !(cur.sa_flags & SA_SIGINFO) ||
+      cur.sa_sigaction != prof__on_signal)
+    return; /* the program owns the signal now */
+  memset(&ign, 0, sizeof(ign));
+  ign.sa_handler = SIG_IGN;
+  sigaction(sig, &ign, NULL);
+  sigaction(sig, &cur, NULL);
+}
+
+int prof__threads_exec_prepare(void) {
+  struct prof__sampler *sp = atomic_load(&prof__active);
+  /* A vfork child shares our memory but is another process: hands off. */
+  if (!sp || sp->pid != getpid())
+    return 0;
+  pthread_mutex_lock(&prof__reg.mu);
+  struct prof__trigger *t = prof__reg.trig;
+  struct prof__thr *e = t ? prof__reg_find(prof__gettid()) : NULL;
+  if (e) {
+    prof__trigger_disarm(t, &e->trig); /* waits out a signal in flight */
+    e->muted = 1;
+  }
+  if (t)
+    prof__trigger_exec_pause(t, 1);
+  int sig = t ? t->sig : 0;
+  pthread_mutex_unlock(&prof__reg.mu);
+  if (sig)
+    prof__flush_pending(sig);
+  return sig != 0;
+}
+
+void prof__threads_exec_undo(void) {
+  pthread_mutex_lock(&prof__reg.mu);
+  struct prof__trigger *t = prof__reg.trig;
+  struct prof__thr *e = t ? prof__reg_find(prof__gettid()) : NULL;
+  if (e) {
+    prof__reg_arm(e);
+    e->muted = 0;
+  }
+  if (t)
+    prof__trigger_exec_pause(t, 0);
+  pthread_mutex_unlock(&prof__reg.mu);
+}
 
 /* ---- fork ------------------------------------------------------------- */
 

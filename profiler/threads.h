@@ -36,9 +36,9 @@ PROF__HIDDEN void prof__threads_attach(struct prof__trigger *t, int sig);
  * thread. */
 PROF__HIDDEN void prof__threads_detach(void);
 
-/* Copies the tids of the sampled threads into *buf (grown with realloc),
- * for the wall sampler. Returns the count. */
-PROF__HIDDEN size_t prof__threads_snapshot(pid_t **buf, size_t *cap);
+/* Sends sig to every sampled thread (the wall sampler). Returns how many
+ * were signalled. */
+PROF__HIDDEN size_t prof__threads_kill(int sig);
 
 /* Releases the triggers of registered threads that no longer exist. */
 PROF__HIDDEN void prof__threads_sweep(void);
@@ -64,6 +64,14 @@ PROF__HIDDEN int prof__thread_create_internal(pthread_t *th,
 
 /* CPU time used so far by libprof's internal threads. */
 PROF__HIDDEN uint64_t prof__threads_internal_cpu_ns(void);
+
+/* exec: a signal pending at execve would hit the new program's default
+ * disposition (SIGPROF terminates it), and ITIMER_PROF survives execve.
+ * Prepare disarms the calling thread (and ITIMER_PROF), then discards
+ * pending instances; returns 1 if there is something to undo should the
+ * exec fail. Does nothing in a vfork child. */
+PROF__HIDDEN int prof__threads_exec_prepare(void);
+PROF__HIDDEN void prof__threads_exec_undo(void);
 
 /* fork(): the registry lock is held across fork so the child inherits it
  * consistent. The child closes the perf fds it inherited (they watch the

@@ -97,6 +97,15 @@ static void prof__itimer_release(struct prof__trigger *t) {
     prof__itimer_set(0);
 }
 
+void prof__trigger_exec_pause(struct prof__trigger *t, int pause) {
+  if (t->mode != PROF__MODE_ITIMER || atomic_load(&t->disarmed))
+    return;
+  if (pause)
+    prof__itimer_release(t);
+  else
+    prof__itimer_set(t->period_ns);
+}
+
 static int prof__itimer_start(struct prof__session *s) {
   struct prof__trigger *t = s->trigger;
   if (t->sig != SIGPROF) {

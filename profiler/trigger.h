@@ -100,6 +100,11 @@ PROF__HIDDEN void prof__ptimer_disarm(timer_t t);
 PROF__HIDDEN int prof__sampler_start(struct prof__session *s);
 PROF__HIDDEN void prof__sampler_stop(struct prof__trigger *t);
 
+/* exec of the calling thread: pause (1) or resume (0) what the mode does
+ * process-wide (ITIMER_PROF survives execve). Under the registry lock. */
+PROF__HIDDEN void prof__trigger_exec_pause(struct prof__trigger *t,
+                                           int pause);
+
 /* True while our handler is the installed one for sig. */
 PROF__HIDDEN int prof__trigger_handler_ours(int sig);
 

@@ -54,13 +54,6 @@ static void prof__monitor(struct prof__session *s) {
     atomic_fetch_add(&t->blocked, prof__threads_mute_blocked(t->sig));
 }
 
-static void prof__wall_tick(const struct prof__trigger *t, pid_t pid,
-                            pid_t **tids, size_t *cap) {
-  size_t n = prof__threads_snapshot(tids, cap);
-  for (size_t i = 0; i < n; i++)
-    syscall(SYS_tgkill, pid, (*tids)[i], t->sig);
-}
-
 static void *prof__sampler_main(void *arg) {
   struct prof__session *s = arg;
   struct prof__trigger *t = s->trigger;
@@ -68,8 +61,6 @@ static void *prof__sampler_main(void *arg) {
   uint64_t period = wall ? t->period_ns : PROF__MONITOR_NS;
   uint64_t now = prof__now_ns(CLOCK_MONOTONIC);
   uint64_t next = now + period, next_mon = now + PROF__MONITOR_NS;
-  pid_t pid = getpid(), *tids = NULL;
-  size_t cap = 0;
   prctl(PR_SET_TIMERSLACK, 1UL); /* wall at 10 kHz needs a precise sleep */
   pthread_mutex_lock(&t->mu);
   while (!t->stopping) {
@@ -82,7 +73,7 @@ static void *prof__sampler_main(void *arg) {
     next = next + period > now ? next + period : now + period;
     pthread_mutex_unlock(&t->mu);
     if (wall && !atomic_load(&t->disarmed))
-      prof__wall_tick(t, pid, &tids, &cap);
+      prof__threads_kill(t->sig);
     if (now >= next_mon) {
       prof__monitor(s);
       next_mon = now + PROF__MONITOR_NS;
@@ -90,7 +81,6 @@ static void *prof__sampler_main(void *arg) {
     pthread_mutex_lock(&t->mu);
   }
   pthread_mutex_unlock(&t->mu);
-  free(tids);
   return NULL;
 }
 

@@ -9,6 +9,7 @@
  * (or terminating signal) through, and prints the top of the profile.
  * Exit codes of the tool itself: 2 = usage error, 1 = failure. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -80,9 +81,8 @@ static int prof_tool_usage_error(const char *cmd, const char *msg,
                                  const char *arg) {
   fprintf(stderr, "libprof%s%s: %s%s%s\n", cmd ? " " : "", cmd ? cmd : "",
           msg, arg ? ": " : "", arg ? arg : "");
-  fprintf(stderr, "Try 'libprof %s--help'.\n", cmd ? cmd : "");
-  if (cmd != NULL) /* "libprof record --help" reads better with a space */
-    ;
+  fprintf(stderr, "Try 'libprof %s%s--help'.\n", cmd ? cmd : "",
+          cmd ? " " : "");
   return 2;
 }
 
@@ -210,4 +210,157 @@ static int prof_record_env(const struct prof_record_opts *o,
   if (o->quiet)
     bad |= setenv("LIBPROF_QUIET", "1", 1);
   return bad ? -1 : 0;
+}
+
+/* Prints the table for what the child wrote: the first readable format
+ * among those asked for (pprof is not readable here). */
+static void prof_record_report(const struct prof_record_opts *o, pid_t pid) {
+  static const char *const readable[] = {"speedscope", "d3", "collapsed"};
+  char path[4200], err[512];
+  for (size_t i = 0; i < 3; i++) {
+    if (prof_output_path(o->out, o->format, readable[i], (long)pid, path,
+                         sizeof(path)) != 0)
+      continue;
+    if (access(path, R_OK) != 0) {
+      fprintf(stderr, "libprof record: no profile at %s (profiling did not "
+              "start, or the program died before writing it)\n", path);
+      return;
+    }
+    fprintf(stderr, "libprof record: %s\n", path);
+    if (prof_report(path, stderr, 10, NULL, err, sizeof(err)) != 0)
+      fprintf(stderr, "libprof record: %s\n", err);
+    return;
+  }
+  if (prof_output_path(o->out, o->format, "pprof", (long)pid, path,
+                       sizeof(path)) == 0)
+    fprintf(stderr, "libprof record: wrote %s; read it with "
+            "`go tool pprof -top %s`\n", path, path);
+}
+
+/* Dies the way the child died, without a second core dump. */
+static int prof_record_die(int sig) {
+  struct rlimit no_core = {0, 0};
+  sigset_t set;
+  setrlimit(RLIMIT_CORE, &no_core);
+  signal(sig, SIG_DFL);
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  sigprocmask(SIG_UNBLOCK, &set, NULL);
+  raise(sig);
+  return 128 + sig; /* the signal does not terminate by default */
+}
+
+/* The child: execs cmd; on failure sends errno up the close-on-exec
+ * pipe, so the parent knows nothing ran (and prints no profile table). */
+static void prof_record_child(char **cmd, int fd,
+                              const struct sigaction *old_int,
+                              const struct sigaction *old_quit) {
+  sigaction(SIGINT, old_int, NULL);
+  sigaction(SIGQUIT, old_quit, NULL);
+  execvp(cmd[0], cmd);
+  int e = errno;
+  fprintf(stderr, "libprof record: cannot run %s: %s\n", cmd[0],
+          strerror(e));
+  if (write(fd, &e, sizeof(e)) != (ssize_t)sizeof(e))
+    _exit(127);
+  _exit(e == ENOENT ? 127 : 126);
+}
+
+static int prof_record_run(const struct prof_record_opts *o, char **cmd) {
+  int status, fds[2], exec_errno = 0;
+  /* Like system(): the terminal's ^C and ^\ go to the child; the tool
+   * waits for it, reports, and then dies of the same signal. */
+  struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    fprintf(stderr, "libprof record: pipe: %s\n", strerror(errno));
+    return 1;
+  }
+  sigaction(SIGINT, &ign, &old_int);
+  sigaction(SIGQUIT, &ign, &old_quit);
+  pid_t pid = fork();
+  if (pid == 0)
+    prof_record_child(cmd, fds[1], &old_int, &old_quit);
+  close(fds[1]);
+  if (pid > 0 && read(fds[0], &exec_errno, sizeof(exec_errno)) <= 0)
+    exec_errno = 0;
+  close(fds[0]);
+  while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  int saved = errno;
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGQUIT, &old_quit, NULL);
+  if (pid < 0) {
+    fprintf(stderr, "libprof record: fork: %s\n", strerror(saved));
+    return 1;
+  }
+  if (!o->quiet && exec_errno == 0)
+    prof_record_report(o, pid);
+  if (WIFSIGNALED(status))
+    return prof_record_die(WTERMSIG(status));
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+static int prof_tool_record(int argc, char **argv) {
+  static const struct option opts[] = {{"output", required_argument, 0, 'o'},
+                                       {"freq", required_argument, 0, 'F'},
+                                       {"mode", required_argument, 0, 'm'},
+                                       {"format", required_argument, 0, 'f'},
+                                       {"quiet", no_argument, 0, 'q'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+  struct prof_record_opts o = {PROF_TOOL_DEFAULT_OUT, NULL, NULL, NULL, 0};
+  char lib[4200], err[512];
+  int c;
+  /* '+': options end at CMD, whose own options are left alone. */
+  while ((c = getopt_long(argc, argv, "+o:F:qh", opts, NULL)) != -1) {
+    switch (c) {
+    case 'o': o.out = optarg; break;
+    case 'F': o.hz = optarg; break;
+    case 'm': o.mode = optarg; break;
+    case 'f': o.format = optarg; break;
+    case 'q': o.quiet = 1; break;
+    case 'h': fputs(prof_record_usage, stdout); return 0;
+    default: return prof_tool_usage_error("record", "bad option", NULL);
+    }
+  }
+  if (optind >= argc)
+    return prof_tool_usage_error("record", "expects a command to run", NULL);
+  if (*o.out == 0)
+    return prof_tool_usage_error("record", "-o expects a path", NULL);
+  int rc = prof_record_check(&o);
+  if (rc != 0)
+    return rc;
+  if (prof_find_lib(lib, sizeof(lib), err, sizeof(err)) != 0) {
+    fprintf(stderr, "libprof record: %s\n", err);
+    return 1;
+  }
+  if (prof_record_env(&o, lib) != 0) {
+    fprintf(stderr, "libprof record: cannot set the environment\n");
+    return 1;
+  }
+  return prof_record_run(&o, argv + optind);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2)
+    return prof_tool_usage_error(NULL, "expects a command", NULL);
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+      strcmp(cmd, "help") == 0) {
+    fputs(prof_tool_usage, stdout);
+    return 0;
+  }
+  if (strcmp(cmd, "--version") == 0) {
+    printf("libprof %s\n", prof_version());
+    return 0;
+  }
+  /* The command's own argv, so getopt sees its name as argv[0]. */
+  argv[1] = argv[0];
+  if (strcmp(cmd, "record") == 0)
+    return prof_tool_record(argc - 1, argv + 1);
+  if (strcmp(cmd, "report") == 0)
+    return prof_tool_report(argc - 1, argv + 1);
+  if (strcmp(cmd, "convert") == 0)
+    return prof_tool_convert(argc - 1, argv + 1);
+  return prof_tool_usage_error(NULL, "unknown command", cmd);
 }

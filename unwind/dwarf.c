@@ -245,32 +245,28 @@ static int prof__unwind_libunwind(struct prof__unwinder *u, uint64_t *pcs,
   return n;
 }
 
-/* What the rule table knows about one frame. */
-enum prof__lookup { PROF__RULE_OK, PROF__RULE_NOCODE, PROF__RULE_UNKNOWN };
-
-/* The rule of the frame at pc, probing libunwind on a miss. NOCODE: pc
- * is in no module's executable segments, which on a real stack only JIT
- * code could be; ending the walk there, rather than letting libunwind
- * guess along RBP, is what keeps a corrupt snapshot from becoming a
- * "complete" stack of garbage. */
-static enum prof__lookup prof__rule_of(struct prof__unwinder *u, uint64_t pc,
-                                       unsigned kind, struct prof__rule *r) {
+/* The rule of the frame at pc, probing libunwind on a miss; -1 if pc has
+ * none. A PC in no module's executable segments is left to libunwind as
+ * well: on a real stack that is JIT code, which libunwind can still walk
+ * by its frame-pointer guesses. */
+static int prof__rule_of(struct prof__unwinder *u, uint64_t pc, unsigned kind,
+                         struct prof__rule *r) {
   uint64_t at = kind == PROF__RULE_CALLER ? pc - 1 : pc;
   const struct prof__module *m = prof__modules_find(u->ms, at);
   if (!m || at < m->text_lo || at >= m->text_hi)
-    return PROF__RULE_NOCODE;
+    return -1;
   uint64_t key = prof__rule_key(m->id, pc - m->bias, kind);
   if (key == 0)
-    return PROF__RULE_UNKNOWN;
+    return -1;
   const struct prof__rule *hit = prof__rules_find(u->rules, key);
   if (hit) {
     *r = *hit;
-    return PROF__RULE_OK;
+    return 0;
   }
   prof__probe_rule(u->prober, pc, kind, r);
   u->stats.probes++;
   prof__rules_put(u->rules, key, r);
-  return PROF__RULE_OK;
+  return 0;
 }
 
 /* One step by rule r from (pc, sp, fp), as libunwind's step would take it:
@@ -315,10 +311,8 @@ static int prof__unwind_rules(struct prof__unwinder *u, uint64_t *pcs,
       *status = PROF__UNWIND_DEPTH;
       return n;
     }
-    enum prof__lookup l = prof__rule_of(u, pc, kind, &r);
-    if (l == PROF__RULE_NOCODE)
-      return n;
-    if (l == PROF__RULE_UNKNOWN || (r.flags & PROF__RULE_COMPLEX))
+    if (prof__rule_of(u, pc, kind, &r) != 0 ||
+        (r.flags & PROF__RULE_COMPLEX))
       return -1;
     if (r.flags & PROF__RULE_OUTERMOST) {
       *status = PROF__UNWIND_COMPLETE;

@@ -181,7 +181,6 @@ static uint64_t rng(void) {
 
 enum corrupt { C_RANDOM_STACK, C_RANDOM_ALL, C_TRUNCATED, C_SP_NOWHERE,
                C_ZERO_STACK, C_SELF_POINTERS, C_NKINDS };
-static int hist[C_NKINDS][3];
 
 static void fill_random(unsigned char *b, size_t len) {
   for (size_t i = 0; i + 8 <= len; i += 8) {
@@ -238,9 +237,8 @@ static void check_corrupt(const struct prof__sample *s, enum corrupt kind,
   int n = prof__unwind(fast, s, pcs, sps, MAXF, &st);
   prof__unwinder_stats(fast, &after);
   CU_ASSERT(n >= 1 && n < MAXF);
-  hist[kind][st]++;
   if (after.fast > before.fast)
-    for (int i = 2; i < n; i++)
+    for (int i = 1; i < n; i++)
       CU_ASSERT(sps[i] > sps[i - 1]);
   if (kind != C_SELF_POINTERS && st != PROF__UNWIND_FAILED) {
     if ((*failed)++ < 3) {
@@ -277,8 +275,6 @@ static void test_robustness(void) {
   }
   CU_ASSERT_EQUAL(not_failed, 0);
   fprintf(stderr, "\n  %d corrupted snapshots\n", tried);
-  for (int k = 0; k < C_NKINDS; k++)
-    fprintf(stderr, "  kind %d: %d %d %d\n", k, hist[k][0], hist[k][1], hist[k][2]);
   free(s);
   snap_pool_free(&p);
 }

@@ -185,6 +185,45 @@ static void test_register_errors(void) {
                          "too many runtimes registered");
 }
 
+static struct ss_profile keep_prof;
+
+/* A second session with LIBPROF_KEEP_INTERNALS=1: the interpreter frames
+ * the merge rule drops are kept, between the native caller of the managed
+ * code and the managed frames. */
+static void test_keep_internals(void) {
+  const struct scenario sc = {"keep", sc_c_m_c};
+  char path[256], got[4096];
+  pthread_t t;
+  snprintf(path, sizeof(path), "/tmp/libprof-keep-%d.json", getpid());
+  setenv("LIBPROF_KEEP_INTERNALS", "1", 1);
+  struct prof_options o = {.out = path, .hz = 1, .quiet = 1};
+  CU_ASSERT_EQUAL_FATAL(prof_start(&o), 0);
+  pthread_barrier_init(&done, NULL, 2);
+  pthread_barrier_init(&written, NULL, 2);
+  pthread_create(&t, NULL, scenario_thread, (void *)&sc);
+  pthread_barrier_wait(&done);
+  CU_ASSERT_EQUAL(prof_stop(), 0);
+  pthread_barrier_wait(&written);
+  pthread_join(t, NULL);
+  unsetenv("LIBPROF_KEEP_INTERNALS");
+  CU_ASSERT_EQUAL_FATAL(ss_load(path, &keep_prof), 0);
+  unlink(path);
+  const struct ss_thread *th = ss_thread(&keep_prof, "keep");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(th);
+  const struct ss_stack *s = NULL;
+  for (size_t i = 0; i < th->n; i++)
+    if (ss_find(&th->stacks[i], "sc_c_m_c") >= 0)
+      s = &th->stacks[i];
+  CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+  ss_join(s, (size_t)ss_find(s, "scenario_thread"), got, sizeof(got));
+  const char *want = "scenario_thread > sc_c_m_c > run_managed > interp > "
+                     "body_leaf_a > native_call > m_f > c_leaf > take_sample";
+  CU_ASSERT_STRING_EQUAL(got, want);
+  if (strcmp(got, want) != 0)
+    fprintf(stderr, "\n  want: %s\n  got:  %s\n", want, got);
+  ss_free(&keep_prof);
+}
+
 static int run_scenarios(void) {
   struct prof_options o = {0};
   snprintf(out_path, sizeof(out_path), "/tmp/libprof-merge-%d.json", getpid());
@@ -228,6 +267,8 @@ int main(void) {
   CU_add_test(s, "traceback fills max without a 0", test_traceback_fills_max);
   CU_add_test(s, "NULL context hook", test_null_context_hook);
   CU_add_test(s, "context and symbolizer bookkeeping", test_hook_bookkeeping);
+  CU_add_test(s, "LIBPROF_KEEP_INTERNALS=1 keeps interpreter frames",
+              test_keep_internals);
   CU_add_test(s, "prof_runtime_register errors", test_register_errors);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();

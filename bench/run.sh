@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Runs every benchmark binary present in a build tree and prints all tables
+# (markdown, ready for docs/PERFORMANCE.md). Builds nothing.
+#
+#   bench/run.sh BUILD_DIR
+#
+# Knobs (environment): BENCH_SAMPLES (20000 samples per cell), BENCH_REPS
+# (5 repetitions, the median is shown), BENCH_CROSS_PAIRS, BENCH_CROSS_REPS,
+# BENCH_CALLGRIND=0 to skip the instruction counts.
+set -u
+
+if [ $# -ne 1 ] || [ ! -d "$1" ]; then
+  echo "usage: $0 BUILD_DIR" >&2
+  exit 2
+fi
+build=$(cd "$1" && pwd)
+bin=$build/bench
+[ -d "$bin" ] || bin=$build
+
+# A LIBPROF_OUT in the caller's environment would start a session when
+# libprof loads, and every prof_start of the benchmarks would fail.
+for v in $(env | sed -n 's/^\(LIBPROF_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
+unset CPUPROFILE LD_PRELOAD
+
+status=0
+runnable() { [ -f "$1" ] && [ -x "$1" ]; }
+
+run_one() { # name [args...]: runs $bin/name, notes a failure, goes on
+  local name=$1
+  shift
+  "$bin/$name" "$@"
+  local rc=$?
+  if [ $rc -ne 0 ]; then
+    echo "**$name exited with status $rc**"
+    status=1
+  fi
+}
+
+echo "# libprof benchmarks"
+echo
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "- machine: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
+     "$(nproc) CPUs, kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME")"
+echo "- compiler: $(${CC:-cc} --version 2>/dev/null | head -1)"
+echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+src=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build/CMakeCache.txt" 2>/dev/null)
+if [ -n "$src" ] && git -C "$src" rev-parse --short HEAD >/dev/null 2>&1; then
+  dirty=$(git -C "$src" status --porcelain --untracked-files=no | wc -l)
+  echo "- source: $src at $(git -C "$src" rev-parse --short HEAD)" \
+       "($dirty files modified since)"
+fi
+echo "- build type: $(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null)"
+
+if runnable "$bin/sample_cost"; then
+  run_one sample_cost
+else
+  echo; echo "(sample_cost not built)"
+fi
+
+# Instructions per crossing pair under callgrind, which counts the same
+# every time: a small and a large run of the same binary, so start-up and
+# exit cancel in the difference.
+callgrind_ir() { # kind pairs -> total Ir
+  local out
+  out=$(mktemp /tmp/libprof-bench-cg.XXXXXX)
+  valgrind --tool=callgrind --callgrind-out-file="$out" \
+    "$bin/crossing" --pairs "$2" "$1" >/dev/null 2>&1
+  sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$out"
+  rm -f "$out"
+}
+
+if runnable "$bin/crossing"; then
+  run_one crossing
+  echo
+  echo "## crossing (b): instructions per crossing pair (issue 3)"
+  echo
+  if [ "${BENCH_CALLGRIND:-1}" = 0 ] || ! command -v valgrind >/dev/null; then
+    echo "(skipped: valgrind not installed or BENCH_CALLGRIND=0)"
+  else
+    small=1000 large=101000
+    echo "valgrind --tool=callgrind, (Ir(N=$large) - Ir(N=$small)) /" \
+         "$((large - small)); the benchmark's loop, its calls and the trivial"
+    echo "context hook included. Goal: <= 40 instructions per pair."
+    echo
+    echo "| pair | instructions per pair | goal <= 40 |"
+    echo "|---|---:|---|"
+    for kind in native managed; do
+      a=$(callgrind_ir "$kind" $small)
+      b=$(callgrind_ir "$kind" $large)
+      if [ -z "$a" ] || [ -z "$b" ]; then
+        echo "| $kind | callgrind failed | |"
+        status=1
+        continue
+      fi
+      awk -v a="$a" -v b="$b" -v d=$((large - small)) -v k="$kind" 'BEGIN {
+        ipp = (b - a) / d
+        printf "| prof_enter_%s + prof_leave_%s | %.1f | %s |\n", k, k, ipp,
+               ipp <= 40 ? "MET" : "MISSED" }'
+    done
+  fi
+else
+  echo; echo "(crossing not built)"
+fi
+
+# Other engineers' benchmarks (trigger modes, symbolization, unwinding):
+# whichever are built, in name order, with no arguments.
+for f in "$bin"/modes* "$bin"/symbolize* "$bin"/unwind*; do
+  runnable "$f" || continue
+  case $f in *.so|*.so.*|*.a|*.o|*.cmake|*.txt) continue ;; esac
+  echo
+  echo "## $(basename "$f")"
+  echo
+  run_one "$(basename "$f")"
+done
+exit $status
