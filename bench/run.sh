@@ -102,14 +102,22 @@ else
   echo; echo "(crossing not built)"
 fi
 
-# Other engineers' benchmarks (trigger modes, symbolization, unwinding):
-# whichever are built, in name order, with no arguments.
-for f in "$bin"/modes* "$bin"/symbolize* "$bin"/unwind*; do
-  runnable "$f" || continue
-  case $f in *.so|*.so.*|*.a|*.o|*.cmake|*.txt) continue ;; esac
-  echo
-  echo "## $(basename "$f")"
-  echo
-  run_one "$(basename "$f")"
-done
+# The other benchmarks (trigger modes, symbolization, unwinding, ...):
+# every other executable of the bench directory, in name order, with no
+# arguments. Helpers that other binaries run (*_gperf, *_child, *_helper)
+# are skipped.
+if [ "$bin" = "$build/bench" ]; then
+  for f in "$bin"/*; do
+    runnable "$f" || continue
+    name=$(basename "$f")
+    case $name in
+      sample_cost|crossing|*_gperf|*_child*|*_helper*) continue ;;
+      *.so|*.so.*|*.a|*.o|*.sh|*.cmake|*.txt) continue ;;
+    esac
+    echo
+    echo "## $name"
+    echo
+    run_one "$name"
+  done
+fi
 exit $status

@@ -152,15 +152,14 @@ PROF_EXTERN int fexecve(int fd, char *const argv[], char *const envp[]) {
   PROF__EXEC(prof__real.fexecve, fd, argv, envp);
 }
 
-/* execl, execle, execlp: the arguments into an array (argv[n] = NULL,
- * even for a NULL arg0), then the v form. */
+/* execl, execle, execlp: the arguments into an array (argv[n] = NULL),
+ * then the v form. glibc declares arg0 non-null. */
 #define PROF__ARGV(argv, arg0, last)                            \
-  size_t n_ = 0;                                               \
+  size_t n_ = 1;                                               \
   va_list ap_;                                                 \
   va_start(ap_, arg0);                                         \
-  if ((arg0) != NULL)                                          \
-    for (n_ = 1; va_arg(ap_, char *) != NULL;)                 \
-      n_++;                                                    \
+  while (va_arg(ap_, char *) != NULL)                          \
+    n_++;                                                      \
   va_end(ap_);                                                 \
   char *argv[n_ + 1];                                          \
   argv[0] = (char *)(arg0);                                    \

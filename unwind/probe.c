@@ -315,13 +315,23 @@ void prof__probe_rule(struct prof__prober *p, uint64_t pc, unsigned kind,
   prof__probe_classify(o, out);
 }
 
-/* The anchor's entry must probe as the plain call-site rule; if it does
- * not, this libunwind does not behave as the prober assumes. */
-static int prof__probe_selftest(struct prof__prober *p) {
+/* Checks the prober's assumptions about this libunwind once: the anchor's
+ * entry must probe as the plain call-site rule, and a real return address
+ * (our caller's) must probe as some simple rule with the address at CFA-8,
+ * where every x86_64 call leaves it. If not, the fast path stays off. */
+__attribute__((noinline)) static int prof__probe_selftest(
+    struct prof__prober *p) {
   struct prof__rule r;
   prof__probe_rule(p, (uint64_t)(uintptr_t)prof__probe_anchor,
                    PROF__RULE_FRAME0, &r);
-  return r.flags == 0 && r.cfa_off == 8 && r.ra_off == -8 ? 0 : -1;
+  if (r.flags != 0 || r.cfa_off != 8 || r.ra_off != -8)
+    return -1;
+  prof__probe_rule(p, (uint64_t)(uintptr_t)__builtin_return_address(0),
+                   PROF__RULE_CALLER, &r);
+  if ((r.flags & (PROF__RULE_COMPLEX | PROF__RULE_OUTERMOST)) ||
+      r.ra_off != -8)
+    return -1;
+  return 0;
 }
 
 struct prof__prober *prof__prober_new(const struct prof__unw_api *api,
