@@ -88,8 +88,8 @@ static double med(int d, int nrep, size_t off) {
 
 #define MED(d, field) med(d, nrep, offsetof(struct rep, field))
 
-/* Net costs per repetition, stored back into spare fields before the
- * medians: each process subtracts its own bare figure. */
+/* Turns each repetition's raw figures into costs beyond the bare signal,
+ * before the medians: each process subtracts its own bare figure. */
 static void net(int nrep) {
   for (int d = 0; d < NDEPTHS; d++)
     for (int i = 0; i < nrep; i++) {
@@ -118,9 +118,30 @@ static void print_table(int n, int nrep, int have_gperf) {
     else
       printf(" %10s | %15s | %13s |\n", "n/a", "n/a", "n/a");
   }
-  printf("\nChecks (last run): frames on the sampled stack as each profiler "
-         "recorded it, and samples in its output (expected %d, plus about "
-         "one timer sample per CPU-second).\n\n", n);
+  printf("\nWhere libprof's total goes, µs per sample: the sampled thread "
+         "(handler), the collector thread up to the last drain (unwinding, "
+         "merging, aggregation), and the rest of the session (prof_start, "
+         "prof_stop: symbolization and output), which does not grow with "
+         "the samples.\n\n");
+  printf("| depth | handler | collector | per-session work | that work, ms "
+         "per session | handler + collector | (handler + collector) / gperf "
+         "|\n");
+  printf("|------:|--------:|----------:|-----------------:|------------------"
+         "------:|--------------------:|------------------------------:|\n");
+  for (int d = 0; d < NDEPTHS; d++) {
+    double h = MED(d, handler), c = MED(d, collector), t = MED(d, total);
+    printf("| %5d | %7.2f | %9.2f | %16.2f | %23.1f | %19.2f |", depths[d], h,
+           c, t - h - c, (t - h - c) * n / 1000.0, h + c);
+    if (have_gperf)
+      printf(" %29.3f |\n", (h + c) / MED(d, g_loop));
+    else
+      printf(" %29s |\n", "n/a");
+  }
+  printf("\nChecks. Frames: on the stack at each signal (as counted by "
+         "glibc's backtrace() in the libprof / gperftools process), and in "
+         "the heaviest stack each profiler wrote. Samples: in each profile "
+         "(sent: %d, plus about one timer sample per CPU-second). Last run; "
+         "the µs figures are medians.\n\n", n);
   printf("| depth | frames on stack | libprof frames | libprof samples "
          "| gperftools frames | gperftools samples | bare µs (gperf process) "
          "| gperftools total µs |\n");
@@ -129,9 +150,10 @@ static void print_table(int n, int nrep, int have_gperf) {
          "|-------------------:|\n");
   for (int d = 0; d < NDEPTHS; d++) {
     const struct rep *r = &reps[d][nrep - 1];
-    printf("| %5d | %15d | %14d | %15ld | %17d | %18ld | %23.2f | %18.2f |\n",
-           depths[d], r->expect, r->frames, r->kept, r->g_frames,
-           r->g_recorded, MED(d, g_bare), MED(d, g_total));
+    printf("| %5d | %7d / %-5d | %14d | %15ld | %17d | %18ld | %23.2f "
+           "| %18.2f |\n", depths[d], r->expect, r->g_expect, r->frames,
+           r->kept, r->g_frames, r->g_recorded, MED(d, g_bare),
+           MED(d, g_total));
   }
   if (!have_gperf)
     return;
@@ -159,7 +181,8 @@ int main(void) {
             "gperftools columns are n/a\n", exe);
 
   /* Warm-up, discarded: the first session loads libunwind and libdw. */
-  int err = libprof_cell(30, BENCH_BURST * 4, &reps[1][0]);
+  struct rep warm;
+  int err = libprof_cell(30, BENCH_BURST * 4, &warm);
   /* Repetitions interleave the two processes, so slow drifts of the
    * machine hit both profilers alike. */
   for (int i = 0; i < nrep && !err; i++) {

@@ -1,17 +1,16 @@
 /* Shared measurement machinery for bench/sample_cost*, bench/crossing*.
  *
- * Included as source (#include "sample_cost_util.c") rather than compiled
- * on its own: each benchmark binary then gets its own static copy, so the
- * gperftools binary never links libprof, and nothing here costs a PLT call
- * inside a measured loop. Define BENCH_WITH_LIBPROF before including it to
- * get the libprof session helpers.
+ * Included as source (#include "sample_cost_util.c") rather than built as
+ * a library: each benchmark binary gets a private static copy, and the
+ * gperftools binary, which includes it without BENCH_WITH_LIBPROF, never
+ * links libprof (the two profilers must not share a process). Define
+ * BENCH_WITH_LIBPROF before including it to get the libprof helpers.
  *
  * Method (see docs/PERFORMANCE.md): every sample is a tgkill() of the
  * calling thread with SIGPROF, delivered before tgkill returns, at a chosen
  * stack depth. Costs are CPU times, not wall times, so the pauses taken to
  * let libprof's collector keep up cost nothing on the sampled thread. */
 #include <dirent.h>
-#include <errno.h>
 #include <execinfo.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -290,8 +289,10 @@ struct bench_cell {
   int expect;          /* frames really on the stack at the signals */
 };
 
-/* One session of n tgkill samples sent from `shape`; bare ns are NOT
- * subtracted here. Returns 0 or a libprof error. */
+/* One session of n (>= 1) tgkill samples sent from `shape`; bare ns are
+ * NOT subtracted here. BENCH_KEEP=1 in the environment keeps the profile
+ * (/tmp/libprof-bench-PID.folded) for inspection. Returns 0 or a libprof
+ * error. */
 static int bench_libprof_session(int n, const struct bench_shape *shape,
                                  struct bench_cell *c) {
   char out[128];

@@ -6,8 +6,8 @@
  * profiler's handler captures (tests/unwind/snap.c), at 10, 30 and 100
  * frames in all. Each is unwound over and over by an unwinder whose caches
  * are warm (the steady state of a profile), timed in thread CPU time.
- * The cold column is the first unwind by a fresh unwinder, which for the
- * rule cache includes probing libunwind once per PC. */
+ * The cold columns are the first unwind by a fresh unwinder: for the rule
+ * cache that includes probing libunwind once per distinct PC (probes). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,16 +60,20 @@ static double per_unwind(struct prof__unwinder *u,
   return (t - t0) / (double)iters;
 }
 
-/* First unwind of s by a fresh unwinder (fast or not). */
+/* First unwind of s by a fresh unwinder (fast or not); *probes: how many
+ * rules it derived on the way. */
 static double cold(struct prof__modules *ms, const struct prof__sample *s,
-                   int fast) {
+                   int fast, uint64_t *probes) {
   struct prof__unwinder *u;
+  struct prof__unwind_stats st;
   if (prof__unwinder_new(&u, PROF__UNWIND_DWARF, ms) != 0)
     return -1;
   prof__unwinder_set_fast(u, fast);
   double t0 = now_ns();
   frames_of(u, s);
   double t = now_ns() - t0;
+  prof__unwinder_stats(u, &st);
+  *probes = st.probes;
   prof__unwinder_free(u);
   return t;
 }
@@ -83,9 +87,11 @@ static void row(struct prof__modules *ms, struct prof__unwinder *fast,
     return;
   }
   double f = per_unwind(fast, s), l = per_unwind(slow, s);
-  printf("%5d %6d  %9.2f %8.1f  %9.2f %8.1f  %7.1fx  %9.1f %9.1f\n", depth, n,
-         f / 1e3, f / n, l / 1e3, l / n, l / f, cold(ms, s, 1) / 1e3,
-         cold(ms, s, 0) / 1e3);
+  uint64_t probes, none;
+  double cf = cold(ms, s, 1, &probes), cl = cold(ms, s, 0, &none);
+  printf("%5d %6d  %9.2f %8.1f  %9.2f %8.1f  %7.1fx  %9.1f %6lu %9.1f\n",
+         depth, n, f / 1e3, f / n, l / 1e3, l / n, l / f, cf / 1e3,
+         (unsigned long)probes, cl / 1e3);
 }
 
 int main(void) {
@@ -108,9 +114,9 @@ int main(void) {
     return 1;
   }
   printf("collector unwind cost per sample (thread CPU, warm caches)\n");
-  printf("%5s %6s  %9s %8s  %9s %8s  %8s  %9s %9s\n", "depth", "frames",
-         "rules us", "ns/frame", "libunw us", "ns/frame", "speedup",
-         "cold r us", "cold l us");
+  printf("%5s %6s  %9s %8s  %9s %8s  %8s  %9s %6s %9s\n", "depth",
+         "frames", "rules us", "ns/frame", "libunw us", "ns/frame", "speedup",
+         "cold r us", "probes", "cold l us");
   for (int i = 0; i < 3; i++) {
     const struct prof__sample *s = take(&p, depths[i] - extra - 1);
     if (s)

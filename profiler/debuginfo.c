@@ -188,21 +188,44 @@ static void prof__open_alt(struct prof__debuginfo *di, char *const *roots) {
     dwarf_setalt(di->dw, di->altdw);
 }
 
+/* Whether libelf/libdw may read image in place: they write only to
+ * decompress sections (SHF_COMPRESSED, or GNU .zdebug_*), and the image
+ * is read-only. */
+static int prof__in_place_ok(const unsigned char *img, size_t len) {
+  const ElfW(Ehdr) *eh = (const void *)img;
+  if (!prof__native(img, len) || len < sizeof(*eh) || eh->e_shoff == 0 ||
+      eh->e_shentsize != sizeof(ElfW(Shdr)) || eh->e_shstrndx >= eh->e_shnum ||
+      eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(ElfW(Shdr)) > len)
+    return 0;
+  const ElfW(Shdr) *sh = (const void *)(img + eh->e_shoff);
+  const ElfW(Shdr) *str = &sh[eh->e_shstrndx];
+  for (int i = 0; i < eh->e_shnum; i++) {
+    if (sh[i].sh_flags & SHF_COMPRESSED)
+      return 0;
+    if (str->sh_offset + sh[i].sh_name + 8 < len &&
+        memcmp(img + str->sh_offset + sh[i].sh_name, ".zdebug", 7) == 0)
+      return 0;
+  }
+  return 1;
+}
+
 /* The object's own file, when it is still the one the host loaded (same
- * build-id); replaced on disk, only its debug file by build-id can serve.
- * The vdso has no file: its image is our own writable copy. */
+ * build-id). Replaced on disk (or gone), the module cache's image of what
+ * was loaded serves, read in place when that is safe; failing that, only
+ * a debug file found by build-id can. The vdso has no file (its image is
+ * a copy without section headers: symbolize.c reads its symbols). */
 static void prof__open_module(const struct prof__module *m,
                               struct prof__debuginfo *di) {
-  if (m->is_vdso) {
-    if (prof__native(m->image, m->image_len))
-      di->self.elf = elf_memory((char *)m->image, m->image_len);
+  if (!m->is_vdso && prof__elffile_map(m->path, &di->self) == 0 &&
+      (!m->build_id_len ||
+       prof__same_build_id(di->self.elf, m->build_id, m->build_id_len)))
+    return;
+  prof__elffile_unmap(&di->self);
+  if (prof__in_place_ok(m->image, m->image_len)) {
+    di->self.elf = elf_memory((char *)m->image, m->image_len);
     di->self.data = m->image;
     di->self.len = m->image_len;
-    return;
   }
-  if (prof__elffile_map(m->path, &di->self) == 0 && m->build_id_len &&
-      !prof__same_build_id(di->self.elf, m->build_id, m->build_id_len))
-    prof__elffile_unmap(&di->self);
 }
 
 static int prof__has_dwarf(Elf *elf) {
@@ -239,7 +262,7 @@ void prof__debuginfo_close(struct prof__debuginfo *di) {
   prof__elffile_unmap(&di->sep);
   if (di->self.path)
     prof__elffile_unmap(&di->self);
-  else if (di->self.elf) /* the vdso: the image is the module cache's */
+  else if (di->self.elf) /* over the module cache's image */
     elf_end(di->self.elf);
   memset(di, 0, sizeof(*di));
 }

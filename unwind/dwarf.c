@@ -28,6 +28,7 @@ struct prof__unwinder {
   struct prof__prober *prober;
   int fast;                       /* use the rules (default on) */
   uint32_t nmodules;              /* module count the caches match */
+  const struct prof__module *last; /* module of the last rule lookup */
   struct prof__unwind_stats stats;
 };
 
@@ -245,28 +246,39 @@ static int prof__unwind_libunwind(struct prof__unwinder *u, uint64_t *pcs,
   return n;
 }
 
-/* The rule of the frame at pc, probing libunwind on a miss; -1 if pc has
- * none. A PC in no module's executable segments is left to libunwind as
- * well: on a real stack that is JIT code, which libunwind can still walk
- * by its frame-pointer guesses. */
-static int prof__rule_of(struct prof__unwinder *u, uint64_t pc, unsigned kind,
-                         struct prof__rule *r) {
+/* Outcome of a rule lookup. */
+enum prof__lookup {
+  PROF__LOOKUP_OK,
+  PROF__LOOKUP_NOCODE, /* pc is in no module's executable segments */
+  PROF__LOOKUP_NONE    /* no key for it: leave the sample to libunwind */
+};
+
+/* The rule of the frame at pc, probing libunwind on a miss. */
+static enum prof__lookup prof__rule_of(struct prof__unwinder *u,
+                                       uint64_t pc, unsigned kind,
+                                       struct prof__rule *r) {
   uint64_t at = kind == PROF__RULE_CALLER ? pc - 1 : pc;
-  const struct prof__module *m = prof__modules_find(u->ms, at);
-  if (!m || at < m->text_lo || at >= m->text_hi)
-    return -1;
+  const struct prof__module *m = u->last;
+  /* Consecutive frames are mostly in one module; a loaded module that
+   * holds the address is the one prof__modules_find would return. */
+  if (!m || m->unloaded || at < m->text_lo || at >= m->text_hi) {
+    m = prof__modules_find(u->ms, at);
+    if (!m || at < m->text_lo || at >= m->text_hi)
+      return PROF__LOOKUP_NOCODE;
+    u->last = m;
+  }
   uint64_t key = prof__rule_key(m->id, pc - m->bias, kind);
   if (key == 0)
-    return -1;
+    return PROF__LOOKUP_NONE;
   const struct prof__rule *hit = prof__rules_find(u->rules, key);
   if (hit) {
     *r = *hit;
-    return 0;
+    return PROF__LOOKUP_OK;
   }
   prof__probe_rule(u->prober, pc, kind, r);
   u->stats.probes++;
   prof__rules_put(u->rules, key, r);
-  return 0;
+  return PROF__LOOKUP_OK;
 }
 
 /* One step by rule r from (pc, sp, fp), as libunwind's step would take it:
@@ -293,7 +305,16 @@ static int prof__rule_step(struct prof__unwinder *u, const struct prof__rule *r,
 
 /* The fast path. Returns the frame count, or -1 when a frame needs
  * libunwind (the caller then redoes the whole sample with it). Same
- * output contract as prof__unwind_libunwind. */
+ * output contract as prof__unwind_libunwind.
+ *
+ * A return address outside every module's code ends the walk as FAILED
+ * here, where libunwind would go on guessing frames along RBP: a DWARF
+ * rule of a real frame loaded it, so the snapshot is corrupt (or the
+ * caller is JIT code, which nothing in libprof supports yet), and the
+ * guesses through random words are what turns a corrupt snapshot into
+ * hundreds of "frames". Frame 0 outside any code (the thread was
+ * running JIT or stub code) is still left to libunwind: its registers
+ * come from the kernel, not from the stack. */
 static int prof__unwind_rules(struct prof__unwinder *u, uint64_t *pcs,
                               uint64_t *sps, int max,
                               enum prof__unwind_status *status) {
@@ -311,8 +332,10 @@ static int prof__unwind_rules(struct prof__unwinder *u, uint64_t *pcs,
       *status = PROF__UNWIND_DEPTH;
       return n;
     }
-    if (prof__rule_of(u, pc, kind, &r) != 0 ||
-        (r.flags & PROF__RULE_COMPLEX))
+    enum prof__lookup l = prof__rule_of(u, pc, kind, &r);
+    if (l == PROF__LOOKUP_NOCODE && n > 1)
+      return n; /* FAILED: see above */
+    if (l != PROF__LOOKUP_OK || (r.flags & PROF__RULE_COMPLEX))
       return -1;
     if (r.flags & PROF__RULE_OUTERMOST) {
       *status = PROF__UNWIND_COMPLETE;

@@ -216,10 +216,12 @@ static int prof__probe_run(struct prof__prober *p, uint64_t pc,
   o->fp_ok = p->api->get_reg(&c, PROF__ARCH_REG_FP, &v) >= 0;
   o->fp1 = v;
   o->fp_at = prof__probe_untag(p, v);
-  p->asked = 0;
-  p->api->step(&c); /* only to see which ip it looks up */
-  o->next_asked = p->asked >= 1;
-  o->next_ip = p->asked_ip;
+  if (r == 0) { /* whether a frame is a signal frame does not vary */
+    p->asked = 0;
+    p->api->step(&c); /* only to see which ip it looks up */
+    o->next_asked = p->asked >= 1;
+    o->next_ip = p->asked_ip;
+  }
   return 0;
 }
 
@@ -279,9 +281,8 @@ static void prof__probe_classify(const struct prof__probe_obs *o,
   }
   /* After a signal frame libunwind looks the next PC up without the -1,
    * which the fast walk does not model. */
-  for (int r = 0; r < 2; r++)
-    if (!o[r].next_asked || o[r].next_ip != o[r].pc - 1)
-      return;
+  if (!o[0].next_asked || o[0].next_ip != o[0].pc - 1)
+    return;
   struct prof__rule rule = {0};
   if (prof__probe_cfa(o, &rule) == 0 && prof__probe_saves(o, &rule) == 0)
     *out = rule;

@@ -7,9 +7,15 @@
 
 static volatile unsigned sink;
 
+#ifdef STALE_BUILD /* another build (other build-id): a stale debug file */
+#define SALT 7u
+#else
+#define SALT 0u
+#endif
+
 static inline __attribute__((always_inline)) unsigned helper(unsigned x) {
-  for (int i = 0; i < 1000; i++)
-    x = x * 2654435761u + (unsigned)i; /* HELPER_LINE */
+  for (int i = 0; i < 100000; i++)
+    x = x * 2654435761u + (unsigned)i + SALT; /* HELPER_LINE */
   return x;
 }
 

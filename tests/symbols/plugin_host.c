@@ -2,8 +2,10 @@
  * in it and dlcloses it; then loads plugin B (the loader usually puts it
  * where A was), spends a quarter in it and dlcloses it; the last quarter
  * is spent here. Both plugins are gone when the profile is written, and
- * A's samples must not take B's names (nor B's A's).
- * Usage: plugin_host SECONDS PLUGIN_A PLUGIN_B */
+ * A's samples must not take B's names (nor B's A's). With REPLACEMENT,
+ * that file is renamed over PLUGIN_A once A is unloaded, as a package
+ * upgrade would: A must still be named from what was loaded.
+ * Usage: plugin_host SECONDS PLUGIN_A PLUGIN_B [REPLACEMENT] */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +42,13 @@ int main(int argc, char **argv) {
   if (argc < 4)
     return 2;
   double secs = atof(argv[1]);
-  if (run_plugin(argv[2], secs / 2) || run_plugin(argv[3], secs / 4))
+  if (run_plugin(argv[2], secs / 2))
+    return 1;
+  if (argc > 4 && rename(argv[4], argv[2]) != 0) {
+    perror("plugin_host: rename");
+    return 1;
+  }
+  if (run_plugin(argv[3], secs / 4))
     return 1;
   double end = cpu_seconds() + secs / 4;
   unsigned seed = 1;

@@ -1,0 +1,262 @@
+#include "test_symbols_util.h"
+
+#include <elfutils/libdwelf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+int sym_run(const char *out, char *const argv[], char *const extra_env[]) {
+  pid_t pid = fork();
+  if (pid < 0)
+    return -1;
+  if (pid == 0) {
+    setenv("LD_PRELOAD", SYM_LIBPROF, 1);
+    setenv("LIBPROF_OUT", out, 1);
+    setenv("LIBPROF_MODE", "itimer", 1);
+    setenv("LIBPROF_HZ", "250", 1);
+    setenv("LIBPROF_QUIET", "1", 1);
+    setenv("LIBPROF_FORMAT", "speedscope,d3", 1);
+    unsetenv("LIBPROF_DEBUG_DIRS");
+    for (char *const *e = extra_env; e && *e; e++)
+      putenv(*e);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  int st;
+  while (waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR)
+      return -1;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int sym_load_frames(json_t *root, struct sym_profile *p) {
+  json_t *frames = json_object_get(json_object_get(root, "shared"), "frames");
+  p->nframes = json_array_size(frames);
+  p->frames = calloc(p->nframes + 1, sizeof(*p->frames));
+  if (!p->frames)
+    return -1;
+  for (size_t i = 0; i < p->nframes; i++) {
+    json_t *f = json_array_get(frames, i);
+    p->frames[i].name = json_string_value(json_object_get(f, "name"));
+    p->frames[i].file = json_string_value(json_object_get(f, "file"));
+    p->frames[i].line = (long)json_integer_value(json_object_get(f, "line"));
+    p->frames[i].inlined = json_is_true(json_object_get(f, "inlined"));
+    if (!p->frames[i].name)
+      p->frames[i].name = "";
+  }
+  return 0;
+}
+
+static int sym_add_stack(struct sym_profile *p, json_t *sample, double w) {
+  size_t n = json_array_size(sample);
+  int *fr = calloc(n + 1, sizeof(int));
+  void *q = realloc(p->stacks, (p->nstacks + 1) * sizeof(*p->stacks));
+  if (!fr || !q) {
+    free(fr);
+    return -1;
+  }
+  p->stacks = q;
+  for (size_t i = 0; i < n; i++) {
+    fr[i] = (int)json_integer_value(json_array_get(sample, i));
+    if (fr[i] < 0 || (size_t)fr[i] >= p->nframes)
+      fr[i] = 0;
+  }
+  p->stacks[p->nstacks++] = (struct sym_stack){fr, n, w};
+  p->total += w;
+  return 0;
+}
+
+int sym_load(const char *path, struct sym_profile *p) {
+  memset(p, 0, sizeof(*p));
+  json_error_t err;
+  json_t *root = json_load_file(path, 0, &err);
+  if (!root) {
+    fprintf(stderr, "cannot read %s: %s\n", path, err.text);
+    return -1;
+  }
+  p->json = root;
+  if (sym_load_frames(root, p) != 0)
+    return -1;
+  json_t *profiles = json_object_get(root, "profiles");
+  for (size_t i = 0; i < json_array_size(profiles); i++) {
+    json_t *pr = json_array_get(profiles, i);
+    json_t *samples = json_object_get(pr, "samples");
+    json_t *weights = json_object_get(pr, "weights");
+    for (size_t k = 0; k < json_array_size(samples); k++)
+      if (sym_add_stack(p, json_array_get(samples, k),
+                        json_number_value(json_array_get(weights, k))) != 0)
+        return -1;
+  }
+  return 0;
+}
+
+void sym_free(struct sym_profile *p) {
+  for (size_t i = 0; i < p->nstacks; i++)
+    free((void *)p->stacks[i].frames);
+  free(p->stacks);
+  free(p->frames);
+  json_decref(p->json);
+  memset(p, 0, sizeof(*p));
+}
+
+const struct sym_frame *sym_from_leaf(const struct sym_profile *p,
+                                      const struct sym_stack *s, size_t i) {
+  return i < s->n ? &p->frames[s->frames[s->n - 1 - i]] : NULL;
+}
+
+double sym_share(const struct sym_profile *p,
+                 int (*match)(const struct sym_profile *,
+                              const struct sym_stack *, const void *),
+                 const void *arg) {
+  double w = 0;
+  for (size_t i = 0; i < p->nstacks; i++)
+    if (match(p, &p->stacks[i], arg))
+      w += p->stacks[i].weight;
+  return p->total > 0 ? w / p->total : 0;
+}
+
+const char *sym_any_name(const struct sym_profile *p,
+                         int (*bad)(const char *name)) {
+  for (size_t i = 0; i < p->nstacks; i++)
+    for (size_t k = 0; k < p->stacks[i].n; k++)
+      if (bad(p->frames[p->stacks[i].frames[k]].name))
+        return p->frames[p->stacks[i].frames[k]].name;
+  return NULL;
+}
+
+static int sym_by_weight(const void *a, const void *b) {
+  const struct sym_stack *x = a, *y = b;
+  return (x->weight < y->weight) - (x->weight > y->weight);
+}
+
+void sym_dump(const struct sym_profile *p, int max) {
+  struct sym_stack *s = malloc((p->nstacks + 1) * sizeof(*s));
+  if (!s)
+    return;
+  memcpy(s, p->stacks, p->nstacks * sizeof(*s));
+  qsort(s, p->nstacks, sizeof(*s), sym_by_weight);
+  for (size_t i = 0; i < p->nstacks && (int)i < max; i++) {
+    fprintf(stderr, "  %5.1f%%", p->total ? 100 * s[i].weight / p->total : 0);
+    for (size_t k = 0; k < s[i].n; k++) {
+      const struct sym_frame *f = &p->frames[s[i].frames[k]];
+      const char *base = f->file ? strrchr(f->file, '/') : NULL;
+      fprintf(stderr, " > %s%s@%s:%ld", f->name, f->inlined ? "[i]" : "",
+              base ? base + 1 : (f->file ? f->file : ""), f->line);
+    }
+    fputc('\n', stderr);
+  }
+  free(s);
+}
+
+long sym_marker_line(const char *file, const char *marker) {
+  FILE *fp = fopen(file, "r");
+  char line[1024];
+  long n = 0;
+  if (!fp)
+    return -1;
+  while (fgets(line, sizeof(line), fp)) {
+    n++;
+    if (strstr(line, marker)) {
+      fclose(fp);
+      return n;
+    }
+  }
+  fclose(fp);
+  return -1;
+}
+
+static Elf *sym_elf_open(const char *path, int *fd) {
+  elf_version(EV_CURRENT);
+  *fd = open(path, O_RDONLY);
+  Elf *e = *fd >= 0 ? elf_begin(*fd, ELF_C_READ, NULL) : NULL;
+  if (!e && *fd >= 0)
+    close(*fd);
+  return e;
+}
+
+int sym_elf_func(const char *path, const char *name, uint64_t *lo,
+                 uint64_t *hi) {
+  int fd, found = -1;
+  Elf *e = sym_elf_open(path, &fd);
+  for (Elf_Scn *scn = NULL; e && found && (scn = elf_nextscn(e, scn));) {
+    GElf_Shdr sh;
+    Elf_Data *d = gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB
+                      ? elf_getdata(scn, NULL) : NULL;
+    for (size_t i = 0; d && found && i < sh.sh_size / sh.sh_entsize; i++) {
+      GElf_Sym s;
+      const char *n = gelf_getsym(d, (int)i, &s)
+                          ? elf_strptr(e, sh.sh_link, s.st_name) : NULL;
+      if (n && strcmp(n, name) == 0 && GELF_ST_TYPE(s.st_info) == STT_FUNC) {
+        *lo = s.st_value;
+        *hi = s.st_value + s.st_size;
+        found = 0;
+      }
+    }
+  }
+  if (e) {
+    elf_end(e);
+    close(fd);
+  }
+  return found;
+}
+
+int sym_build_id(const char *path, char *buf, size_t len) {
+  int fd, r = -1;
+  Elf *e = sym_elf_open(path, &fd);
+  const unsigned char *id;
+  ssize_t n = e ? dwelf_elf_gnu_build_id(e, (const void **)&id) : -1;
+  if (n > 0 && (size_t)n * 2 < len) {
+    for (ssize_t i = 0; i < n; i++)
+      sprintf(buf + 2 * i, "%02x", id[i]);
+    r = 0;
+  }
+  if (e) {
+    elf_end(e);
+    close(fd);
+  }
+  return r;
+}
+
+int sym_tmpdir(char *buf, size_t len) {
+  snprintf(buf, len, "%s/symtest.XXXXXX", SYM_DIR);
+  return mkdtemp(buf) ? 0 : -1;
+}
+
+static int sym_mkdirs(const char *path) {
+  char tmp[4096];
+  snprintf(tmp, sizeof(tmp), "%s", path);
+  for (char *s = tmp + 1; *s; s++)
+    if (*s == '/') {
+      *s = '\0';
+      if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return -1;
+      *s = '/';
+    }
+  return 0;
+}
+
+int sym_copy(const char *from, const char *to) {
+  char buf[65536];
+  ssize_t n;
+  if (sym_mkdirs(to) != 0)
+    return -1;
+  int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC,
+                                             0755);
+  int r = in >= 0 && out >= 0 ? 0 : -1;
+  while (r == 0 && (n = read(in, buf, sizeof(buf))) > 0)
+    r = write(out, buf, (size_t)n) == n ? 0 : -1;
+  if (in >= 0)
+    close(in);
+  if (out >= 0)
+    close(out);
+  return r;
+}
