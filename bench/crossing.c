@@ -5,6 +5,9 @@
  *                                 and nothing else, for callgrind: run.sh
  *                                 takes (Ir(N large) - Ir(N small)) / dN, so
  *                                 start-up and exit cancel out.
+ *   crossing --samples N KIND     one session of N samples of (c), KIND
+ *                                 plain or cross, for callgrind: run.sh
+ *                                 counts the handler's instructions.
  *
  * (a) ns per crossing pair: prof_enter_native + prof_leave_native with a
  *     trivial context hook, and prof_enter_managed + prof_leave_managed;
@@ -124,6 +127,21 @@ static int run_pairs_only(long n, const char *kind) {
   return 0;
 }
 
+/* One session of n samples of (c), nothing else: for callgrind, whose
+ * instruction counts inside the handler do not drift with the load of the
+ * machine as the timings of (c) do. */
+static int run_samples_only(int n, const char *kind) {
+  int crossings = strcmp(kind, "cross") == 0;
+  if (!crossings && strcmp(kind, "plain") != 0)
+    return 2;
+  struct bench_shape shape = {X_DEPTH, crossings ? cross_around : NULL, NULL};
+  struct bench_cell c;
+  int err = bench_libprof_session(n > 0 ? n : 1, &shape, &c);
+  if (err)
+    fprintf(stderr, "crossing: libprof: %s\n", prof_strerror(err));
+  return err ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
   bench_rt = prof_runtime_register(0, "bench", bench_traceback, bench_context,
                                    NULL);
@@ -134,8 +152,11 @@ int main(int argc, char **argv) {
   }
   if (argc == 4 && strcmp(argv[1], "--pairs") == 0)
     return run_pairs_only(atol(argv[2]), argv[3]);
+  if (argc == 4 && strcmp(argv[1], "--samples") == 0)
+    return run_samples_only(atoi(argv[2]), argv[3]);
   if (argc != 1) {
-    fprintf(stderr, "usage: %s [--pairs N native|managed]\n", argv[0]);
+    fprintf(stderr, "usage: %s [--pairs N native|managed | --samples N "
+            "plain|cross]\n", argv[0]);
     return 2;
   }
 

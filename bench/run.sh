@@ -82,6 +82,45 @@ per_pair() { # kind [callgrind options] -> instructions per pair, or ""
     'BEGIN { printf "%.1f", (b - a) / d }'
 }
 
+# The handler's own instructions per sample for (c), from callgrind's
+# inclusive count of libprof's signal handler (prof__on_signal): the
+# user-space part only (the kernel's signal delivery and process_vm_readv
+# are not counted), but exact, where the timings of (c) move with the load.
+handler_ir() { # plain|cross -> instructions per sample, or ""
+  local n=2000 out
+  out=$(mktemp /tmp/libprof-bench-cg.XXXXXX)
+  valgrind --tool=callgrind --callgrind-out-file="$out" \
+    "$bin/crossing" --samples $n "$1" >/dev/null 2>&1
+  callgrind_annotate --inclusive=yes --threshold=100 "$out" 2>/dev/null |
+    awk -v n=$n '/:prof__on_signal / { gsub(",", "", $1); printf "%.0f", $1 / n; exit }'
+  rm -f "$out"
+}
+
+handler_ir_table() {
+  echo
+  echo "## crossing (c), instructions: the handler's user-space instructions per sample (issue 3)"
+  echo
+  if [ "${BENCH_CALLGRIND:-1}" = 0 ] || ! command -v callgrind_annotate >/dev/null; then
+    echo "(skipped: valgrind not installed or BENCH_CALLGRIND=0)"
+    return
+  fi
+  local plain cross
+  plain=$(handler_ir plain)
+  cross=$(handler_ir cross)
+  if [ -z "$plain" ] || [ -z "$cross" ]; then
+    echo "(callgrind found no prof__on_signal)"
+    status=1
+    return
+  fi
+  echo "callgrind, inclusive Ir of prof__on_signal / 2000 samples, kernel work excluded."
+  echo
+  echo "| sample | instructions per sample |"
+  echo "|---|---:|"
+  echo "| native only, 30 frames | $plain |"
+  echo "| 3 crossings + 20 managed frames, same stack | $cross |"
+  echo "| difference | $((cross - plain)) |"
+}
+
 if runnable "$bin/crossing"; then
   run_one crossing
   echo
@@ -108,6 +147,7 @@ if runnable "$bin/crossing"; then
       echo "| prof_enter_$kind + prof_leave_$kind | $all | $lib | $verdict |"
     done
   fi
+  handler_ir_table
 else
   echo; echo "(crossing not built)"
 fi

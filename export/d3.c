@@ -8,12 +8,15 @@
  * Extra fields d3-flame-graph ignores: "samples" (inclusive sample count,
  * so conversions keep counts), "file"/"line" when known, and "runtime" on
  * inlined frames (whose libtype cannot hold it).
- * Siblings are ordered by frame index (the model's frame order).
+ * Nodes are functions (frames merged as funcs.h says), so a function
+ * sampled at several PCs is one box. Siblings are ordered by function
+ * index (first-seen order of the model's frames).
  * Builds the tree in memory (nodes merged by parent and frame index), then
  * streams it depth first without recursion, so deep stacks cannot
  * overflow the caller's stack. Never in a signal handler. */
 #include <stdlib.h>
 
+#include "export/funcs.h"
 #include "export/out.h"
 #include "export/writers.h"
 #include "libprof.h"
@@ -21,7 +24,7 @@
 #define PROF__D3_NONE UINT32_MAX
 
 struct prof__d3_node {
-  uint32_t frame; /* frame index; for thread nodes the thread index */
+  uint32_t frame; /* function index (funcs.h); thread nodes: thread index */
   uint32_t parent;
   uint32_t first_child, last_child, next;
   uint64_t value, count;
@@ -74,6 +77,7 @@ static uint32_t prof__d3_add(struct prof__d3_tree *t, uint32_t parent,
 struct prof__d3_sort {
   const struct prof__model *m;
   const struct prof__model_thread *th;
+  const uint32_t *fn; /* frame -> function */
 };
 
 /* Orders a thread's samples by their stacks, lexicographically on frame
@@ -85,17 +89,20 @@ static int prof__d3_cmp_sample(const void *a, const void *b, void *arg) {
   const struct prof__model_stack *y =
       &c->m->stacks[c->th->samples[*(const uint32_t *)b].stack];
   uint32_t n = x->nframes < y->nframes ? x->nframes : y->nframes;
-  for (uint32_t k = 0; k < n; k++)
-    if (x->frames[k] != y->frames[k])
-      return x->frames[k] < y->frames[k] ? -1 : 1;
+  for (uint32_t k = 0; k < n; k++) {
+    uint32_t fx = c->fn[x->frames[k]], fy = c->fn[y->frames[k]];
+    if (fx != fy)
+      return fx < fy ? -1 : 1;
+  }
   return (x->nframes > n) - (y->nframes > n);
 }
 
-/* Frames that stack s shares with stack p from the root. */
+/* Functions that stack s shares with stack p from the root. */
 static uint32_t prof__d3_common(const struct prof__model_stack *p,
-                                const struct prof__model_stack *s) {
+                                const struct prof__model_stack *s,
+                                const uint32_t *fn) {
   uint32_t n = p->nframes < s->nframes ? p->nframes : s->nframes, k = 0;
-  while (k < n && p->frames[k] == s->frames[k])
+  while (k < n && fn[p->frames[k]] == fn[s->frames[k]])
     k++;
   return k;
 }
@@ -105,7 +112,8 @@ static uint32_t prof__d3_common(const struct prof__model_stack *p,
  * when the walk first reaches it, and no lookup table is needed: each
  * stack reuses the path it shares with the previous one. */
 static int prof__d3_thread(struct prof__d3_tree *t,
-                           const struct prof__model *m, size_t ti,
+                           const struct prof__model *m,
+                           const struct prof__fn_map *fm, size_t ti,
                            uint32_t *order) {
   const struct prof__model_thread *th = &m->threads[ti];
   const struct prof__model_stack *prev = NULL;
@@ -114,15 +122,15 @@ static int prof__d3_thread(struct prof__d3_tree *t,
     return PROF_ENOMEM;
   for (size_t i = 0; i < th->nsamples; i++)
     order[i] = (uint32_t)i;
-  qsort_r(order, th->nsamples, sizeof(*order), prof__d3_cmp_sample,
-          (void *)&(struct prof__d3_sort){m, th});
+  struct prof__d3_sort ctx = {m, th, fm->of_frame};
+  qsort_r(order, th->nsamples, sizeof(*order), prof__d3_cmp_sample, &ctx);
   t->path[0] = tn;
   for (size_t i = 0; i < th->nsamples; i++) {
     const struct prof__model_sample *s = &th->samples[order[i]];
     const struct prof__model_stack *st = &m->stacks[s->stack];
-    uint32_t k = prev ? prof__d3_common(prev, st) : 0;
+    uint32_t k = prev ? prof__d3_common(prev, st, fm->of_frame) : 0;
     for (; k < st->nframes; k++) {
-      t->path[k + 1] = prof__d3_add(t, t->path[k], st->frames[k]);
+      t->path[k + 1] = prof__d3_add(t, t->path[k], fm->of_frame[st->frames[k]]);
       if (t->path[k + 1] == PROF__D3_NONE)
         return PROF_ENOMEM;
     }
@@ -138,7 +146,8 @@ static int prof__d3_thread(struct prof__d3_tree *t,
 }
 
 static int prof__d3_build(struct prof__d3_tree *t,
-                          const struct prof__model *m) {
+                          const struct prof__model *m,
+                          const struct prof__fn_map *fm) {
   size_t most = 0, depth = 0;
   for (size_t i = 0; i < m->nthreads; i++)
     if (m->threads[i].nsamples > most)
@@ -154,17 +163,17 @@ static int prof__d3_build(struct prof__d3_tree *t,
                ? PROF_ENOMEM
                : 0;
   for (size_t ti = 0; rc == 0 && ti < m->nthreads; ti++)
-    rc = prof__d3_thread(t, m, ti, order);
+    rc = prof__d3_thread(t, m, fm, ti, order);
   free(order);
   return rc;
 }
 
-/* Per frame, its quoted name and the fields after "samples", written
- * once: every node of the frame repeats them. */
+/* Per function, its quoted name and the fields after "samples", written
+ * once: every node of the function repeats them. */
 struct prof__d3_frags {
   char *buf;        /* all fragments, owned */
   size_t len;
-  uint64_t *off;    /* per frame: name at off[2i], tail at off[2i+1], and
+  uint64_t *off;    /* per function: name at off[2i], tail at off[2i+1], and
                        the tail ends at off[2i+2] (or len)              */
 };
 
@@ -188,27 +197,28 @@ static void prof__d3_tail(struct prof__out *o,
 }
 
 static int prof__d3_frags_make(struct prof__d3_frags *fr,
-                               const struct prof__model *m) {
+                               const struct prof__fn_map *fm) {
   struct prof__out *o = malloc(sizeof(*o));
   FILE *mem = open_memstream(&fr->buf, &fr->len);
-  fr->off = malloc((2 * m->nframes + 1) * sizeof(*fr->off));
+  fr->off = malloc((2 * (size_t)fm->nfn + 1) * sizeof(*fr->off));
   int rc = o == NULL || mem == NULL || fr->off == NULL ? PROF_ENOMEM : 0;
   if (rc == 0) {
     prof__out_init(o, mem);
-    for (size_t i = 0; i < m->nframes; i++) {
+    for (size_t i = 0; i < fm->nfn; i++) {
       fr->off[2 * i] = o->total;
-      prof__out_json_str(o, m->frames[i].name);
+      prof__out_json_str(o, fm->fn[i].name);
       fr->off[2 * i + 1] = o->total;
-      prof__d3_tail(o, &m->frames[i]);
+      prof__d3_tail(o, &fm->fn[i]);
     }
-    fr->off[2 * m->nframes] = o->total;
+    fr->off[2 * (size_t)fm->nfn] = o->total;
     rc = prof__out_flush(o) ? PROF_ENOMEM : 0;
   }
   if (mem != NULL && fclose(mem) != 0)
     rc = PROF_ENOMEM;
   /* A memory stream that ran out of memory may have dropped bytes
    * without saying so at every step: trust only a complete buffer. */
-  if (rc == 0 && (fr->buf == NULL || fr->len != fr->off[2 * m->nframes]))
+  if (rc == 0 &&
+      (fr->buf == NULL || fr->len != fr->off[2 * (size_t)fm->nfn]))
     rc = PROF_ENOMEM;
   free(o);
   return rc;
@@ -275,10 +285,13 @@ static int prof__d3_emit(struct prof__out *o, const struct prof__model *m,
 int prof__write_d3(const struct prof__model *m, FILE *fp) {
   struct prof__d3_tree t = {0};
   struct prof__d3_frags fr = {0};
+  struct prof__fn_map fm = {0};
   struct prof__out *o = malloc(sizeof(*o));
-  int rc = o == NULL ? PROF_ENOMEM : prof__d3_build(&t, m);
+  int rc = o == NULL || prof__fn_map_build(m, &fm) != 0 ? PROF_ENOMEM : 0;
   if (rc == 0)
-    rc = prof__d3_frags_make(&fr, m);
+    rc = prof__d3_build(&t, m, &fm);
+  if (rc == 0)
+    rc = prof__d3_frags_make(&fr, &fm);
   if (rc == 0) {
     prof__out_init(o, fp);
     rc = prof__d3_emit(o, m, &t, &fr);
@@ -292,5 +305,6 @@ int prof__write_d3(const struct prof__model *m, FILE *fp) {
   free(t.path);
   free(fr.buf);
   free(fr.off);
+  prof__fn_map_free(&fm);
   return rc;
 }

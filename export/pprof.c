@@ -4,8 +4,7 @@
  * - sample_type: samples/count, then cpu/nanoseconds (wall/nanoseconds
  *   when the model's weights are wall time); the latter is the default.
  * - One Sample per (thread, stack) of the model, with labels
- *   thread="<name> (<tid>)", tid=<tid> and runtime=<runtime of the leaf
- *   frame>.
+ *   thread="<name> (<tid>)" and runtime=<runtime of the leaf frame>.
  * - A Location is one address: a frame that is not inlined together with
  *   the chain of INLINED frames directly inside it (root first in the
  *   model). Its Line entries list them innermost first, so line[0] is the
@@ -62,7 +61,7 @@ struct prof__pp {
   uint64_t *frame_loc;            /* per frame: id of its one-frame
                                      location, 0 = not made yet   */
   struct prof__pp_vec labels;     /* prof__pb_label *          */
-  struct prof__pp_vec label_sets; /* prof__pb_label **, 3 each */
+  struct prof__pp_vec label_sets; /* prof__pb_label **, 2 each */
   uint64_t *ids;                  /* one sample's location ids */
   uint8_t *scratch;               /* one packed sample         */
   size_t scratch_cap;
@@ -316,19 +315,18 @@ static prof__pb_label *prof__pp_runtime_label(struct prof__pp *pp,
   return key < 0 || val < 0 ? NULL : prof__pp_label(pp, key, val, 0);
 }
 
-/* The shared label list {thread, tid, runtime} for a sample; the lists
- * are few (threads x runtimes), so a linear search from `first` (this
+/* The shared label list {thread, runtime} for a sample; the lists are
+ * few (threads x runtimes), so a linear search from `first` (this
  * thread's first list) is enough. */
 static prof__pb_label **prof__pp_label_set(struct prof__pp *pp, size_t first,
                                            prof__pb_label *lt,
-                                           prof__pb_label *ltid,
                                            prof__pb_label *lr) {
   for (size_t i = first; i < pp->label_sets.n; i++) {
     prof__pb_label **set = PROF__PP_AT(pp->label_sets, prof__pb_label **, i);
-    if (set[2] == lr)
+    if (set[1] == lr)
       return set;
   }
-  prof__pb_label **set = malloc(3 * sizeof(*set));
+  prof__pb_label **set = malloc(2 * sizeof(*set));
   prof__pb_label ***slot =
       set ? prof__pp_push(&pp->label_sets, sizeof(*slot)) : NULL;
   if (slot == NULL) {
@@ -336,8 +334,7 @@ static prof__pb_label **prof__pp_label_set(struct prof__pp *pp, size_t first,
     return NULL;
   }
   set[0] = lt;
-  set[1] = ltid;
-  set[2] = lr;
+  set[1] = lr;
   *slot = set;
   return set;
 }
@@ -372,29 +369,27 @@ static int prof__pp_emit(struct prof__pp *pp, const prof__pb_sample *ps,
 static int prof__pp_thread(struct prof__pp *pp,
                            const struct prof__model_thread *t,
                            ProtobufCBuffer *out) {
-  int64_t kthread = prof__pp_str(pp, "thread"), ktid = prof__pp_str(pp, "tid");
+  int64_t kthread = prof__pp_str(pp, "thread");
   int64_t label = prof__pp_str_owned(pp, prof__thread_label(t));
   size_t first_set = pp->label_sets.n;
-  prof__pb_label *lt = NULL, *ltid = NULL;
-  if (kthread >= 0 && label >= 0 && ktid >= 0) {
+  prof__pb_label *lt = NULL;
+  if (kthread >= 0 && label >= 0)
     lt = prof__pp_label(pp, kthread, label, 0);
-    ltid = prof__pp_label(pp, ktid, 0, t->tid);
-  }
-  if (lt == NULL || ltid == NULL)
+  if (lt == NULL)
     return -1;
   for (size_t i = 0; i < t->nsamples; i++) {
     const struct prof__model_sample *s = &t->samples[i];
     const struct prof__model_stack *st = &pp->m->stacks[s->stack];
     prof__pb_label *lr = prof__pp_runtime_label(pp, st);
     prof__pb_label **set =
-        lr ? prof__pp_label_set(pp, first_set, lt, ltid, lr) : NULL;
+        lr ? prof__pp_label_set(pp, first_set, lt, lr) : NULL;
     int64_t nids = set ? prof__pp_stack(pp, st) : -1;
     if (nids < 0)
       return -1;
     int64_t values[2] = {(int64_t)s->count, (int64_t)s->weight_ns};
     prof__pb_sample ps;
     perftools__profiles__sample__init(&ps);
-    ps.n_label = 3;
+    ps.n_label = 2;
     ps.label = set;
     ps.n_value = 2;
     ps.value = values;

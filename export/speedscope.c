@@ -1,7 +1,8 @@
 /* speedscope writer: https://www.speedscope.app/file-format-schema.json
  *
- * One "sampled" profile per thread; shared.frames is the model's frame
- * table in model order, so frame indices are the model's. The schema
+ * One "sampled" profile per thread. shared.frames holds functions, not
+ * the model's per-PC frames (see funcs.h): speedscope keys its sandwich
+ * rows on frame entries, so one function must be one entry. The schema
  * allows extra properties, and speedscope ignores them, so libprof keeps
  * what the schema has no field for in extra ones (docs/formats.md):
  *   frame:    "runtime", "inlined": true, "synthetic": true, "address",
@@ -13,6 +14,8 @@
  * of a million samples costs one pass. Never in a signal handler. */
 #include <stdlib.h>
 
+#include "export/funcs.h"
+#include "export/hash.h"
 #include "export/out.h"
 #include "export/writers.h"
 #include "libprof.h"
@@ -114,36 +117,103 @@ static void prof__ss_meta(struct prof__out *o, const struct prof__model *m) {
   prof__out_str(o, "]},\n");
 }
 
+/* One entry of a profile: samples whose stacks are equal as functions. */
+struct prof__ss_entry {
+  uint32_t stack; /* the first such model stack */
+  uint64_t count, weight_ns;
+};
+
+static uint64_t prof__ss_fn_hash(const struct prof__fn_map *fm,
+                                 const struct prof__model_stack *s) {
+  uint64_t h = prof__hash_u64(PROF__HASH_SEED, s->nframes);
+  for (uint32_t k = 0; k < s->nframes; k++)
+    h = prof__hash_u64(h, fm->of_frame[s->frames[k]]);
+  return h;
+}
+
+static int prof__ss_fn_eq(const struct prof__fn_map *fm,
+                          const struct prof__model_stack *a,
+                          const struct prof__model_stack *b) {
+  if (a->nframes != b->nframes)
+    return 0;
+  for (uint32_t k = 0; k < a->nframes; k++)
+    if (fm->of_frame[a->frames[k]] != fm->of_frame[b->frames[k]])
+      return 0;
+  return 1;
+}
+
+/* Thread t's samples with stacks that differ only in merged frames
+ * summed, first-seen order (the model already merged equal stacks, so
+ * when no frames were merged this is a copy). NULL on ENOMEM. */
+static struct prof__ss_entry *
+prof__ss_entries(const struct prof__model *m, const struct prof__fn_map *fm,
+                 const struct prof__model_thread *t, size_t *n) {
+  struct prof__ss_entry *e = malloc((t->nsamples + 1) * sizeof(*e));
+  struct prof__hash_table tab = {0};
+  int merge = fm->nfn != m->nframes;
+  *n = 0;
+  for (size_t i = 0; e != NULL && i < t->nsamples; i++) {
+    const struct prof__model_sample *s = &t->samples[i];
+    const struct prof__model_stack *st = &m->stacks[s->stack];
+    uint64_t h = merge ? prof__ss_fn_hash(fm, st) : 0;
+    struct prof__hash_iter it = {.index = UINT32_MAX};
+    if (merge)
+      for (prof__hash_find(&tab, h, &it); it.index != UINT32_MAX &&
+           !prof__ss_fn_eq(fm, &m->stacks[e[it.index].stack], st);
+           prof__hash_next(&it))
+        ;
+    if (it.index != UINT32_MAX) {
+      e[it.index].count += s->count;
+      e[it.index].weight_ns += s->weight_ns;
+      continue;
+    }
+    if (merge && prof__hash_insert(&tab, h, (uint32_t)*n) != 0) {
+      free(e);
+      e = NULL;
+      break;
+    }
+    e[(*n)++] = (struct prof__ss_entry){s->stack, s->count, s->weight_ns};
+  }
+  prof__hash_free(&tab);
+  return e;
+}
+
 static void prof__ss_samples(struct prof__out *o, const struct prof__model *m,
-                             const struct prof__model_thread *t) {
+                             const struct prof__fn_map *fm,
+                             const struct prof__ss_entry *e, size_t n) {
   prof__out_str(o, "\"samples\":[");
-  for (size_t i = 0; i < t->nsamples; i++) {
-    const struct prof__model_stack *s = &m->stacks[t->samples[i].stack];
+  for (size_t i = 0; i < n; i++) {
+    const struct prof__model_stack *s = &m->stacks[e[i].stack];
     prof__out_str(o, i ? ",\n[" : "\n[");
     for (uint32_t k = 0; k < s->nframes; k++) {
       if (k)
         prof__out_ch(o, ',');
-      prof__out_u64(o, s->frames[k]);
+      prof__out_u64(o, fm->of_frame[s->frames[k]]);
     }
     prof__out_ch(o, ']');
   }
   prof__out_str(o, "],\n\"weights\":[");
-  for (size_t i = 0; i < t->nsamples; i++) {
+  for (size_t i = 0; i < n; i++) {
     if (i)
       prof__out_ch(o, ',');
-    prof__out_u64(o, t->samples[i].weight_ns);
+    prof__out_u64(o, e[i].weight_ns);
   }
   prof__out_str(o, "],\n");
 }
 
 static int prof__ss_profile(struct prof__out *o, const struct prof__model *m,
+                            const struct prof__fn_map *fm,
                             const struct prof__model_thread *t) {
   uint64_t total = 0;
+  size_t n = 0;
   char *label = prof__thread_label(t);
-  if (label == NULL)
+  struct prof__ss_entry *e = label ? prof__ss_entries(m, fm, t, &n) : NULL;
+  if (e == NULL) {
+    free(label);
     return PROF_ENOMEM;
-  for (size_t i = 0; i < t->nsamples; i++)
-    total += t->samples[i].weight_ns;
+  }
+  for (size_t i = 0; i < n; i++)
+    total += e[i].weight_ns;
   prof__out_str(o, "{\"type\":\"sampled\",\"name\":");
   prof__out_json_str(o, label);
   free(label);
@@ -151,18 +221,19 @@ static int prof__ss_profile(struct prof__out *o, const struct prof__model *m,
                    "\"endValue\":");
   prof__out_u64(o, total);
   prof__out_str(o, ",\n");
-  prof__ss_samples(o, m, t);
+  prof__ss_samples(o, m, fm, e, n);
   prof__out_str(o, "\"libprof\":{\"tid\":");
   prof__out_i64(o, t->tid);
   prof__out_str(o, ",\"thread\":");
   prof__out_json_str(o, t->name);
   prof__out_str(o, ",\"counts\":[");
-  for (size_t i = 0; i < t->nsamples; i++) {
+  for (size_t i = 0; i < n; i++) {
     if (i)
       prof__out_ch(o, ',');
-    prof__out_u64(o, t->samples[i].count);
+    prof__out_u64(o, e[i].count);
   }
   prof__out_str(o, "]}}");
+  free(e);
   return 0;
 }
 
@@ -178,10 +249,13 @@ static void prof__ss_empty_profile(struct prof__out *o,
 }
 
 int prof__write_speedscope(const struct prof__model *m, FILE *fp) {
+  struct prof__fn_map fm;
   struct prof__out *o = malloc(sizeof(*o));
-  int rc = 0;
-  if (o == NULL)
+  if (o == NULL || prof__fn_map_build(m, &fm) != 0) {
+    free(o);
     return PROF_ENOMEM;
+  }
+  int rc = 0;
   prof__out_init(o, fp);
   prof__out_str(o, "{\"$schema\":\"" PROF__SPEEDSCOPE_SCHEMA "\",\n"
                    "\"exporter\":\"libprof@" PROF_VERSION_STRING "\",\n"
@@ -190,20 +264,21 @@ int prof__write_speedscope(const struct prof__model *m, FILE *fp) {
   prof__out_str(o, ",\n\"activeProfileIndex\":0,\n");
   prof__ss_meta(o, m);
   prof__out_str(o, "\"shared\":{\"frames\":[");
-  for (size_t i = 0; i < m->nframes; i++) {
+  for (uint32_t i = 0; i < fm.nfn; i++) {
     prof__out_str(o, i ? ",\n" : "\n");
-    prof__ss_frame(o, &m->frames[i]);
+    prof__ss_frame(o, &fm.fn[i]);
   }
   prof__out_str(o, "]},\n\"profiles\":[\n");
   for (size_t i = 0; i < m->nthreads && rc == 0; i++) {
     if (i)
       prof__out_str(o, ",\n");
-    rc = prof__ss_profile(o, m, &m->threads[i]);
+    rc = prof__ss_profile(o, m, &fm, &m->threads[i]);
   }
   if (m->nthreads == 0)
     prof__ss_empty_profile(o, m);
   prof__out_str(o, "]}\n");
   int frc = prof__out_flush(o);
   free(o);
+  prof__fn_map_free(&fm);
   return rc ? rc : frc;
 }

@@ -14,6 +14,7 @@
 #include "profiler/build.h"
 #include "profiler/stats.h"
 #include "profiler/symbolize.h"
+#include "profiler/thread.h"
 #include "unwind/unwind.h"
 
 #define PROF__NATIVE_MAX 2048
@@ -72,9 +73,15 @@ static void prof__collect_one(struct prof__collector *c,
   }
 }
 
+/* The link map is re-read (a counter check when nothing changed) before
+ * each batch: an object loaded where a closed one was must not be read
+ * through the old one's record. Samples taken before a dlclose were
+ * drained by the dlclose hook while the object was still loaded. */
 static void prof__drain(struct prof__collector *c) {
   struct prof__ring *r = &c->s->sampler.ring;
   const struct prof__sample *smp;
+  if (prof__ring_peek(r))
+    prof__modules_refresh(c->ms);
   while ((smp = prof__ring_peek(r)) != NULL) {
     prof__collect_one(c, smp);
     prof__ring_release(r);
@@ -155,6 +162,7 @@ static void *prof__collector_main(void *arg) {
 }
 
 int prof__collector_start(struct prof__session *s) {
+  prof__thread_note_stack(); /* the thread starting the session */
   struct prof__collector *c = calloc(1, sizeof(*c));
   if (!c)
     return PROF_ENOMEM;

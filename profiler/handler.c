@@ -7,6 +7,7 @@
 #include "profiler/session.h"
 #include "profiler/slice.h"
 #include "profiler/stats.h"
+#include "profiler/thread.h"
 #include "unwind/unwind.h"
 
 struct prof__sampler *_Atomic prof__active;
@@ -15,7 +16,7 @@ _Atomic int prof__handlers_running;
 PROF__SIGSAFE static void prof__take_sample(struct prof__sampler *s,
                                             void *uc) {
   uint64_t ticket, now;
-  int32_t tid = (int32_t)syscall(SYS_gettid);
+  int32_t tid = prof__thread_tid();
   uint64_t weight = prof__thread_weight(s, tid, &now);
   atomic_fetch_add_explicit(&prof__stats.taken, 1, memory_order_relaxed);
   struct prof__sample *smp = prof__ring_claim(&s->ring, &ticket);
@@ -29,7 +30,8 @@ PROF__SIGSAFE static void prof__take_sample(struct prof__sampler *s,
   smp->weight_ns = weight;
   smp->flags = 0;
   prof__arch_regs_from_ucontext(uc, &smp->regs);
-  prof__stack_capture(smp, s->stack_bytes, s->pid);
+  prof__stack_capture(smp, s->stack_bytes, s->pid, prof__tls.stack_lo,
+                      prof__tls.stack_hi);
   prof__slice_capture(smp, uc);
   prof__ring_publish(&s->ring, ticket);
 }

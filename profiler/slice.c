@@ -14,7 +14,7 @@
 
 struct prof__slice prof__no_slice = {.len = PROF__SLICE_CAP};
 __thread struct prof__tls prof__tls __attribute__((tls_model("initial-exec"))) =
-    {&prof__no_slice, 0, 0};
+    {.slice = &prof__no_slice};
 
 struct prof__stats prof__stats;
 
@@ -41,6 +41,7 @@ static __attribute__((noinline)) struct prof__slice *prof__slice_alloc(void) {
     return NULL;
   }
   pthread_setspecific(prof__slice_key, s);
+  prof__thread_note_stack(); /* crossing threads are worth a fast copy */
   atomic_signal_fence(memory_order_seq_cst);
   prof__tls.slice = s;
   return s;

@@ -38,9 +38,20 @@ struct prof__tls {
   struct prof__slice *slice; /* &prof__no_slice until the first crossing */
   uint64_t last_ns;          /* CPU (or wall) clock at the last sample  */
   uint32_t gen;              /* session generation of last_ns           */
+  int32_t tid;               /* cached gettid(), 0 = not yet (fork: 0)  */
+  uintptr_t stack_lo, stack_hi; /* this thread's stack, 0 = unknown     */
 };
 
 PROF__HIDDEN extern __thread struct prof__tls prof__tls
     __attribute__((tls_model("initial-exec")));
+
+/* Notes the calling thread's stack bounds in its TLS, so that the handler
+ * can copy the stack with memcpy (bounded by the stack's top) instead of
+ * a process_vm_readv system call. Not AS-safe (pthread_getattr_np). Call
+ * on a thread's start, and at prof_start and first crossing. */
+PROF__HIDDEN void prof__thread_note_stack(void);
+
+/* The calling thread's tid, cached. PROF__SIGSAFE. */
+PROF__HIDDEN int32_t prof__thread_tid(void);
 
 #endif

@@ -10,8 +10,8 @@
  * granularity, so the remote range is split at page boundaries: a stack
  * whose top is nearer than max_bytes then copies every readable page
  * instead of nothing. */
-PROF__SIGSAFE void prof__stack_capture(struct prof__sample *smp,
-                                       size_t max_bytes, pid_t pid) {
+PROF__SIGSAFE static void prof__capture_readv(struct prof__sample *smp,
+                                              size_t max_bytes, pid_t pid) {
   uint64_t sp = prof__arch_sp(&smp->regs);
   struct iovec local = {smp->stack, max_bytes};
   struct iovec remote[PROF__CAPTURE_IOV];
@@ -29,4 +29,18 @@ PROF__SIGSAFE void prof__stack_capture(struct prof__sample *smp,
   ssize_t got = process_vm_readv(pid, &local, 1, remote, (unsigned long)n, 0);
   smp->stack_addr = sp;
   smp->stack_len = got > 0 ? (uint32_t)got : 0;
+}
+
+PROF__SIGSAFE void prof__stack_capture(struct prof__sample *smp,
+                                       size_t max_bytes, pid_t pid,
+                                       uintptr_t lo, uintptr_t hi) {
+  uint64_t sp = prof__arch_sp(&smp->regs);
+  if (sp < lo || sp >= hi) {
+    prof__capture_readv(smp, max_bytes, pid);
+    return;
+  }
+  size_t n = hi - sp < max_bytes ? hi - sp : max_bytes;
+  __builtin_memcpy(smp->stack, (const void *)sp, n);
+  smp->stack_addr = sp;
+  smp->stack_len = (uint32_t)n;
 }

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 enum { F_MAIN, F_VM_RUN, F_F, F_C_SORT, F_CMP, F_COMPUTE, F_SQUARE,
-       F_TRUNC, F_WORKER, F_MEMCPY, F_N };
+       F_TRUNC, F_WORKER, F_MEMCPY, F_MEMCPY2, F_N };
 
 static const struct prof__model_frame fixture_frames[F_N] = {
     [F_MAIN] = {"main", "demo.c", 10, "native", 0, 0, 0x401010},
@@ -24,6 +24,9 @@ static const struct prof__model_frame fixture_frames[F_N] = {
                  PROF__FRAME_SYNTHETIC, -1, 0},
     [F_WORKER] = {"worker", "demo.c", 40, "native", 0, 0, 0x405050},
     [F_MEMCPY] = {"memcpy", NULL, 0, "native", 0, 1, 0x7f0000001000},
+    /* memcpy again at another PC: one function in speedscope and d3,
+     * two locations in pprof. */
+    [F_MEMCPY2] = {"memcpy", NULL, 0, "native", 0, 1, 0x7f0000001040},
 };
 
 struct fixture_sample {
@@ -40,7 +43,8 @@ static const struct fixture_sample fixture_samples[] = {
     {0, 0, 2, 20 * MS, {F_MAIN, F_COMPUTE, -1}},
     {1, PROF__STACK_TRUNCATED, 1, 10 * MS,
      {F_TRUNC, F_COMPUTE, F_SQUARE, -1}},
-    {1, 0, 4, 40 * MS, {F_WORKER, F_MEMCPY, -1}},
+    {1, 0, 3, 30 * MS, {F_WORKER, F_MEMCPY, -1}},
+    {1, 0, 1, 10 * MS, {F_WORKER, F_MEMCPY2, -1}},
     {1, 0, 1, 10 * MS, {F_WORKER, F_COMPUTE, F_COMPUTE, F_SQUARE, -1}},
 };
 

@@ -1,6 +1,7 @@
 /* The fixed in-memory profile every export test writes: two threads, two
  * runtimes (native and "tiny"), an inlined frame, a truncated stack, a
- * recursive stack, two modules with build-ids. Test code only. */
+ * recursive stack, a function sampled at two PCs, two modules with
+ * build-ids. Test code only. */
 #ifndef PROF_TESTS_EXPORT_FIXTURE_H
 #define PROF_TESTS_EXPORT_FIXTURE_H
 

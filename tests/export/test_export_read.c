@@ -55,8 +55,9 @@ static void test_roundtrip_same_format(void) {
   }
 }
 
-/* speedscope -> pprof by prof_convert equals the direct pprof export:
- * the speedscope file keeps everything pprof needs. */
+/* speedscope -> pprof by prof_convert keeps mappings, build-ids,
+ * addresses and inlining; only what speedscope merges (one function
+ * sampled at several PCs) comes back as one location. */
 static void test_convert_pprof(void) {
   char *in = fixture_file(PROF__FMT_SPEEDSCOPE, "cv.speedscope.json");
   char *out = strdup(tmp_path("cv.pb.gz"));
@@ -65,7 +66,7 @@ static void test_convert_pprof(void) {
   size_t len = 0;
   char *gz = read_all(out, &len);
   char *text = pprof_text(gz, len);
-  check_golden("fixture.pprof.txt", text);
+  check_golden("fixture_from_speedscope.pprof.txt", text);
   free(text);
   free(gz);
   free(in);

@@ -237,7 +237,8 @@ def test_spawn():
     out = os.path.join(TMP, "spawn.json")
     r, lines = run([host("trig_fork"), "spawn", host("trig_rate")], out)
     check(r.returncode == 0, "posix_spawn and vfork+execv children exit 0")
-    pids = r.stdout.split()[1:]
+    pids = [l.split()[1:] for l in r.stdout.splitlines()
+            if l.startswith("spawned")][0]
     for how, pid in zip(("posix_spawn", "vfork+execv"), pids):
         f = out.replace(".json", f".{pid}.json")
         ok = os.path.exists(f) and \

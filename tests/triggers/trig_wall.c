@@ -46,11 +46,13 @@ static void *reader(void *arg) {
 
 int main(void) {
   pthread_t a, b;
+  struct timespec req = {1, 0}, rem;
   if (pipe(pipefd) != 0)
     return 1;
   pthread_create(&a, NULL, sleeper, NULL);
   pthread_create(&b, NULL, reader, NULL);
-  usleep(1000000);
+  while (nanosleep(&req, &rem) != 0 && errno == EINTR)
+    req = rem; /* wall mode interrupts main's sleep too */
   if (write(pipefd[1], "x", 1) != 1)
     return 1;
   pthread_join(a, NULL);

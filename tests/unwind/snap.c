@@ -50,7 +50,7 @@ static void snap_handler(int sig, siginfo_t *si, void *uc) {
     memset(s, 0, sizeof(*s));
     s->tid = (int32_t)gettid();
     prof__arch_regs_from_ucontext(uc, &s->regs);
-    prof__stack_capture(s, SNAP_STACK_BYTES, getpid());
+    prof__stack_capture(s, SNAP_STACK_BYTES, getpid(), 0, 0);
   }
   errno = saved;
 }

@@ -1,0 +1,140 @@
+#!/bin/sh
+# Tests of the `libprof` command-line tool. One case per ctest entry:
+#   cli_test.sh CASE LIBPROF WORKLOAD GOLDEN_DIR WORK_DIR
+# Cases: help, record_exit, record_signal, record_table, report, convert,
+# malformed. Prints "N passed, M failed"; exits 1 on any failure.
+set -u
+case_name=$1 LIBPROF=$2 WORKLOAD=$3 GOLDEN=$4 WORK=$5
+passed=0 failed=0
+rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK" || exit 1
+
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+check() { # check DESCRIPTION COMMAND...
+  d=$1; shift
+  if "$@"; then ok; else bad "$d"; fi
+}
+# The status a parent sees: "exit N" or "signal N" (perl's system() keeps
+# the difference that a shell's $? loses).
+status_of() {
+  perl -e 'my $r = system(@ARGV); $r == -1 and print("nostart\n"), exit;
+           print($r & 127 ? "signal " . ($r & 127) : "exit " . ($r >> 8), "\n")' "$@"
+}
+one_line() { [ "$(wc -l < "$1")" -eq 1 ]; }
+
+case_help() {
+  for c in record report convert; do
+    "$LIBPROF" "$c" --help > out.txt 2>&1
+    check "$c --help exits 0" [ $? -eq 0 ]
+    check "$c --help shows usage" grep -q "^usage: libprof $c" out.txt
+  done
+  "$LIBPROF" --help > out.txt; check "--help" grep -q "^commands:" out.txt
+  "$LIBPROF" frobnicate 2> err.txt
+  check "unknown command exits 2" [ $? -eq 2 ]
+  check "unknown command named" grep -q "unknown command: frobnicate" err.txt
+  "$LIBPROF" record -F 0 -- true 2> err.txt
+  check "bad -F exits 2" [ $? -eq 2 ]
+  check "bad -F explained" grep -q -- "-F expects a rate" err.txt
+  "$LIBPROF" record --mode fast -- true 2> err.txt
+  check "bad --mode exits 2" [ $? -eq 2 ]
+  "$LIBPROF" record --format svg -- true 2> err.txt
+  check "bad --format exits 2" [ $? -eq 2 ]
+  "$LIBPROF" report 2> err.txt
+  check "report without FILE exits 2" [ $? -eq 2 ]
+  LIBPROF_LIB=/nonexistent.so "$LIBPROF" record -- true 2> err.txt
+  check "missing LIBPROF_LIB exits 1" [ $? -eq 1 ]
+  check "missing LIBPROF_LIB explained" grep -q "LIBPROF_LIB=/nonexistent.so" err.txt
+}
+
+case_record_exit() {
+  check "exit status 7 passes through" \
+    [ "$(status_of "$LIBPROF" record -q -o p.json -- "$WORKLOAD" 0.05 7)" = "exit 7" ]
+  check "exit status 0 passes through" \
+    [ "$(status_of "$LIBPROF" record -q -o q.json -- "$WORKLOAD" 0.05 0)" = "exit 0" ]
+  check "profile written" [ -s p.json ]
+  "$LIBPROF" report p.json > rep.txt
+  check "profile readable" grep -q "self ms" rep.txt
+  check "missing command exits 127" \
+    [ "$(status_of "$LIBPROF" record -q -- ./no-such-program)" = "exit 127" ]
+  check "%p expands to the child's pid" \
+    [ "$(status_of "$LIBPROF" record -q -o 'pid.%p.json' -- "$WORKLOAD" 0.02 0)" = "exit 0" ]
+  check "%p file exists" sh -c 'ls pid.[0-9]*.json > /dev/null'
+}
+
+case_record_signal() {
+  ulimit -c 0
+  check "SIGTERM of the child re-raised" \
+    [ "$(status_of "$LIBPROF" record -q -o s.json -- "$WORKLOAD" 0.05 kill)" = "signal 15" ]
+  check "SIGSEGV of the child re-raised" \
+    [ "$(status_of "$LIBPROF" record -q -o t.json -- "$WORKLOAD" 0.05 segv)" = "signal 11" ]
+}
+
+case_record_table() {
+  "$LIBPROF" record -o r.speedscope.json --format speedscope,pprof -- \
+    "$WORKLOAD" 0.4 3 > out.txt 2> err.txt
+  check "status with table" [ $? -eq 3 ]
+  check "table header" grep -q "self ms.*self%.*total ms.*total%.*function" err.txt
+  check "hot function in the table" grep -q "hot_inner\|hot\$" err.txt
+  check "pprof sibling written" [ -s r.pb.gz ]
+  check "child stdout untouched" [ ! -s out.txt ]
+}
+
+case_report() {
+  "$LIBPROF" report "$GOLDEN/fixture.speedscope.json" > all.txt
+  check "report exits 0" [ $? -eq 0 ]
+  check "known table" cmp -s all.txt "$GOLDEN/report.txt"
+  "$LIBPROF" report --top 3 --thread worker "$GOLDEN/fixture.speedscope.json" > w.txt
+  check "known thread table" cmp -s w.txt "$GOLDEN/report_worker_top3.txt"
+  "$LIBPROF" report "$GOLDEN/fixture.speedscope.json" -t 101 -n 3 |
+    tail -n +2 > w2.txt
+  tail -n +2 "$GOLDEN/report_worker_top3.txt" > w3.txt
+  check "thread by tid (options after FILE)" cmp -s w2.txt w3.txt
+  "$LIBPROF" report --thread nosuch "$GOLDEN/fixture.speedscope.json" 2> err.txt
+  check "unknown thread exits 1" [ $? -eq 1 ]
+  check "unknown thread explained" grep -q 'no thread named or numbered "nosuch"' err.txt
+  "$LIBPROF" report --top 0 "$GOLDEN/fixture.speedscope.json" 2> err.txt
+  check "--top 0 exits 2" [ $? -eq 2 ]
+}
+
+case_convert() {
+  ss=$GOLDEN/fixture.speedscope.json
+  "$LIBPROF" convert "$ss" a.speedscope.json && ok || bad "convert ss"
+  check "speedscope round trip is exact" cmp -s a.speedscope.json "$ss"
+  "$LIBPROF" convert "$ss" b.d3.json && "$LIBPROF" convert b.d3.json c.d3.json
+  check "d3 round trip is exact" cmp -s b.d3.json c.d3.json
+  check "d3 equals the golden d3" cmp -s b.d3.json "$GOLDEN/fixture.d3.json"
+  "$LIBPROF" convert "$ss" d.folded && "$LIBPROF" convert d.folded e.collapsed
+  check "collapsed round trip is exact" cmp -s d.folded e.collapsed
+  check "collapsed equals the golden" cmp -s d.folded "$GOLDEN/fixture.folded"
+  "$LIBPROF" convert b.d3.json f.json
+  "$LIBPROF" report f.json | grep -v dropped > f.txt
+  grep -v dropped "$GOLDEN/report.txt" > g.txt
+  check "speedscope -> d3 -> speedscope keeps the table" cmp -s f.txt g.txt
+  "$LIBPROF" convert "$ss" out.bin --format pprof
+  check "--format names the output format" \
+    sh -c 'head -c 2 out.bin | od -An -tx1 | grep -q "1f 8b"'
+}
+
+# A malformed input: exit 1, one line "libprof convert: ...", no output.
+expect_bad() { # expect_bad NAME CONTENT|- PATTERN
+  [ "$2" = - ] || printf '%s' "$2" > "$1"
+  "$LIBPROF" convert "$1" out.speedscope.json 2> err.txt
+  check "$1: exit 1" [ $? -eq 1 ]
+  check "$1: one line" one_line err.txt
+  check "$1: message" grep -q "^libprof convert: .*$3" err.txt
+  check "$1: no output" [ ! -e out.speedscope.json ]
+  check "$1: no temporary" sh -c '! ls | grep -q "\.tmp\."'
+}
+
+case_malformed() {
+  expect_bad empty.json '' 'empty file'
+  expect_bad truncated.json '{"$schema":"https://www.speedscope.app/file-format-schema.json","shared":{"frames":[' 'invalid JSON'
+  expect_bad schema.json '{"$schema":"https://example.com/x","shared":{"frames":[]},"profiles":[]}' 'schema'
+  expect_bad other.json '{"a":1}' 'neither a speedscope'
+  expect_bad bad.folded 'a;b notanumber' 'line 1'
+  expect_bad missing.json - 'cannot open'
+}
+
+"case_$case_name"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
