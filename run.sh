@@ -44,8 +44,8 @@ case "${1:-}" in
     need_debs "${build_debs[@]}"
     do_build >/dev/null
     out="$root/demo.speedscope.json"
-    "$build/tools/libprof" record -o "$out" --top 12 -- \
-      "$build/examples/minivm/minivm" "$root/examples/minivm/scripts/demo.mv"
+    "$build/tools/libprof" record -o "$out" -F 1000 -- \
+      "$build/examples/minivm/minivm" "$root/examples/minivm/scripts/demo.mv" 2000
     echo
     echo "Profile written to $out: open it at https://www.speedscope.app"
     echo "(or see docs/formats.md for d3-flame-graph, flamegraph.pl and pprof)."

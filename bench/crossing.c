@@ -96,24 +96,26 @@ struct x_result {
   double handler[X_MAXREPS], total[X_MAXREPS]; /* µs, net of bare */
   long kept;
   int frames, expect;
+  size_t above;
 };
 
-/* The bare figure is taken on the same shape, crossings included, so the
- * crossing calls themselves cancel out. */
+/* The paired bare bursts run on the same shape, crossings included, so
+ * the crossing calls themselves cancel out. */
 static int x_once(int crossings, int n, struct x_result *out, int rep) {
-  struct bench_shape shape = {X_DEPTH, crossings ? cross_around : NULL, NULL};
+  struct bench_shape shape = {.depth = X_DEPTH,
+                             .around = crossings ? cross_around : NULL};
   struct bench_cell c;
-  double bare = bench_bare_ns(n, &shape);
   int err = bench_libprof_session(n, &shape, &c);
   if (err) {
     fprintf(stderr, "crossing: libprof: %s\n", prof_strerror(err));
     return -1;
   }
-  out->handler[rep] = (c.handler_ns - bare) / 1000.0;
-  out->total[rep] = (c.total_ns - bare) / 1000.0;
+  out->handler[rep] = c.handler_ns / 1000.0;
+  out->total[rep] = c.total_ns / 1000.0;
   out->kept = c.kept;
   out->frames = c.frames;
   out->expect = c.expect;
+  out->above = c.above;
   return 0;
 }
 
@@ -134,7 +136,8 @@ static int run_samples_only(int n, const char *kind) {
   int crossings = strcmp(kind, "cross") == 0;
   if (!crossings && strcmp(kind, "plain") != 0)
     return 2;
-  struct bench_shape shape = {X_DEPTH, crossings ? cross_around : NULL, NULL};
+  struct bench_shape shape = {.depth = X_DEPTH,
+                             .around = crossings ? cross_around : NULL};
   struct bench_cell c;
   int err = bench_libprof_session(n > 0 ? n : 1, &shape, &c);
   if (err)
@@ -159,6 +162,7 @@ int main(int argc, char **argv) {
             "plain|cross]\n", argv[0]);
     return 2;
   }
+  bench_fixed_stack(argv);
 
   long pairs = bench_env_int("BENCH_CROSS_PAIRS", 5000000, 1000);
   int prep = bench_env_int("BENCH_CROSS_REPS", 9, 1);
@@ -192,8 +196,9 @@ int main(int argc, char **argv) {
   printf("\n## crossing (c): a sample with 3 crossings and %d managed frames "
          "(issue 3)\n\n", 2 * BENCH_MFRAMES);
   printf("%d tgkill samples per cell, median of %d runs, µs per sample beyond "
-         "the bare signal. Both on the same %d-frame native stack; frames = "
-         "frames in the written profile.\n\n", n, nrep, X_DEPTH);
+         "the bare signal. Both on the same %d-frame native stack, with "
+         "%.1f KiB of stack above the samples; frames = frames in the "
+         "written profile.\n\n", n, nrep, X_DEPTH, plain.above / 1024.0);
   /* bench_median sorted the arrays: [0] and [nrep - 1] are the extremes,
    * shown so that a difference can be told from the noise. */
   printf("| sample | native frames | merged frames | samples | handler µs "

@@ -6,7 +6,8 @@
 #
 # Knobs (environment): BENCH_SAMPLES (20000 samples per cell), BENCH_REPS
 # (5 repetitions, the median is shown), BENCH_CROSS_PAIRS, BENCH_CROSS_REPS,
-# BENCH_CALLGRIND=0 to skip the instruction counts.
+# BENCH_CALLGRIND=0 to skip the instruction counts, BENCH_KEEP=1 to keep
+# the profiles sample_cost and crossing write (/tmp/libprof-bench-*).
 set -u
 
 if [ $# -ne 1 ] || [ ! -d "$1" ]; then
@@ -153,21 +154,25 @@ else
 fi
 
 # The other benchmarks (trigger modes, symbolization, unwinding, ...):
-# every other executable of the bench directory, in name order, with no
-# arguments. Helpers that other binaries run (*_gperf, *_child, *_helper)
-# are skipped.
+# every other executable of the bench directory, in name order. Helpers
+# that other binaries run (*_gperf, *_host, *_child, *_helper) are skipped.
+# A benchmark that needs arguments gets them here (see its bench/*.cmake).
 if [ "$bin" = "$build/bench" ]; then
   for f in "$bin"/*; do
     runnable "$f" || continue
     name=$(basename "$f")
     case $name in
-      sample_cost|crossing|*_gperf|*_child*|*_helper*) continue ;;
+      sample_cost|crossing|*_gperf|*_host|*_child*|*_helper*) continue ;;
       *.so|*.so.*|*.a|*.o|*.sh|*.cmake|*.txt) continue ;;
+    esac
+    args=()
+    case $name in
+      bench_symbolize) args=("$build/libprof.so") ;; # LIBPROF_SO [SECONDS]
     esac
     echo
     echo "## $name"
     echo
-    run_one "$name"
+    run_one "$name" "${args[@]}"
   done
 fi
 exit $status

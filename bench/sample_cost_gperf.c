@@ -1,10 +1,13 @@
 /* gperftools' side of bench/sample_cost, in its own process so that its
  * SIGPROF machinery and libprof never share one.
  *
- *   sample_cost_gperf SAMPLES DEPTH...
+ *   sample_cost_gperf SAMPLES DEPTH:ABOVE...
  *
- * prints one line per depth, all costs in ns per sample, not net of bare:
- *   gperf DEPTH BARE_NS LOOP_NS TOTAL_NS RECORDED_SAMPLES FRAMES EXPECTED
+ * prints one line per cell, costs in ns per sample beyond the bare signal
+ * (BARE_NS itself per signal):
+ *   gperf DEPTH ABOVE BARE_NS LOOP_NS TOTAL_NS RECORDED_SAMPLES FRAMES EXPECTED
+ * LOOP_NS is the sampled thread's, TOTAL_NS the process's from
+ * ProfilerStart to ProfilerStop; ABOVE is struct bench_shape's, in bytes.
  * sample_cost runs it and does the arithmetic. */
 #include <gperftools/profiler.h>
 
@@ -43,22 +46,25 @@ static void gperf_read_profile(const char *path, long *samples, int *frames) {
   fclose(f);
 }
 
-static void gperf_cell(int depth, struct gperf_cell *c) {
+static void gperf_cell(int depth, size_t above, struct gperf_cell *c) {
   char path[128];
-  struct bench_shape shape = {depth, NULL, NULL};
+  struct bench_shape shape = {.depth = depth, .above = above};
   snprintf(path, sizeof(path), "/tmp/libprof-bench-gperf-%d.prof",
            (int)getpid());
-  c->bare_ns = bench_bare_ns(c->n, &shape);
+  struct bench_spent spent;
   uint64_t p0 = bench_process_cpu_ns();
   if (!ProfilerStart(path)) {
     fprintf(stderr, "sample_cost_gperf: ProfilerStart(%s) failed\n", path);
     exit(1);
   }
-  uint64_t spent = bench_bursts(c->n, &shape, NULL, NULL);
+  bench_bursts(c->n, &shape, NULL, NULL, &spent);
   ProfilerStop();
   uint64_t p1 = bench_process_cpu_ns();
-  c->loop_ns = (double)spent / c->n;
-  c->total_ns = (double)(p1 - p0) / c->n;
+  /* As for libprof (bench_libprof_session): net of the paired bare bursts,
+   * which the process total also holds. */
+  c->bare_ns = (double)spent.bare_ns / c->n;
+  c->loop_ns = (double)spent.sampled_ns / c->n - c->bare_ns;
+  c->total_ns = (double)(p1 - p0 - spent.bare_ns) / c->n - c->bare_ns;
   c->expect = bench_frames_at_signal;
   gperf_read_profile(path, &c->recorded, &c->frames);
   unlink(path);
@@ -75,7 +81,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (argc < 3) {
-    fprintf(stderr, "usage: %s SAMPLES DEPTH...\n", argv[0]);
+    fprintf(stderr, "usage: %s SAMPLES DEPTH:ABOVE...\n", argv[0]);
     return 2;
   }
   int n = atoi(argv[1]);
@@ -83,13 +89,16 @@ int main(int argc, char **argv) {
     return 2;
   /* Warm-up, discarded: first use of libunwind's caches and of the file. */
   struct gperf_cell warm = {.n = BENCH_BURST * 4};
-  gperf_cell(30, &warm);
+  gperf_cell(30, 0, &warm);
   for (int i = 2; i < argc; i++) {
     struct gperf_cell c = {.n = n};
-    int depth = atoi(argv[i]);
-    gperf_cell(depth, &c);
-    printf("gperf %d %.1f %.1f %.1f %ld %d %d\n", depth, c.bare_ns, c.loop_ns,
-           c.total_ns, c.recorded, c.frames, c.expect);
+    int depth = 0;
+    unsigned long above = 0;
+    if (sscanf(argv[i], "%d:%lu", &depth, &above) != 2)
+      return 2;
+    gperf_cell(depth, above, &c);
+    printf("gperf %d %lu %.1f %.1f %.1f %ld %d %d\n", depth, above, c.bare_ns,
+           c.loop_ns, c.total_ns, c.recorded, c.frames, c.expect);
     fflush(stdout);
   }
   return 0;

@@ -8,16 +8,23 @@
  *
  * Method (see docs/PERFORMANCE.md): every sample is a tgkill() of the
  * calling thread with SIGPROF, delivered before tgkill returns, at a chosen
- * stack depth. Costs are CPU times, not wall times, so the pauses taken to
- * let libprof's collector keep up cost nothing on the sampled thread. */
+ * stack depth. Each burst of samples is paired with a burst of as many
+ * signals of another number (BENCH_BARE_SIGNAL) to an empty handler, from
+ * the same stack, right before it: "bare" is measured alongside, so the
+ * load of a shared machine hits both halves of the difference alike.
+ * Costs are CPU times, not wall times, so the pauses taken to let
+ * libprof's collector keep up cost nothing on the sampled thread. */
 #include <dirent.h>
 #include <execinfo.h>
+#include <alloca.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -71,6 +78,12 @@ static inline double bench_median(double *v, int n) {
 /* The stack every signal of a measurement lands on. */
 struct bench_shape {
   int depth; /* frames on the stack at each signal, _start to syscall() */
+  /* Bytes of stack above each sample, up to the top of the thread's
+   * stack: 0 leaves what the benchmark's own frames use, a few KiB; more
+   * is made with a frame above the recursion. libprof's handler copies
+   * min(LIBPROF_STACK_BYTES, this), so it decides how much libprof
+   * copies; gperftools' cost does not depend on it. */
+  size_t above;
   /* Optional, called on each recursion level on the way down (leave == 0)
    * and back up (leave == 1): the crossing benchmark marks language
    * crossings with it. Level 1 is the innermost. */
@@ -104,15 +117,26 @@ bench_descend(int level, const struct bench_plan *p) {
   return r + keep;
 }
 
+/* The bare signal: any number but the profilers' SIGPROF costs the same
+ * to deliver, and this one goes to an empty handler. */
+#define BENCH_BARE_SIGNAL SIGUSR2
+
+struct bench_burst {
+  int n, sig;
+};
+
 /* The leaf of every burst: a signal per iteration, each handled before
  * tgkill returns, so the sampled stack is libc's syscall(), this function,
  * then the bench_descend levels. */
+static uintptr_t bench_burst_sp; /* a local of the last burst's leaf */
+
 static __attribute__((noinline, noipa)) void bench_burst_leaf(void *arg) {
-  int n = *(const int *)arg;
+  const struct bench_burst *b = arg;
+  bench_burst_sp = (uintptr_t)&b;
   pid_t pid = getpid();
   pid_t tid = (pid_t)syscall(SYS_gettid);
-  for (int i = 0; i < n; i++)
-    syscall(SYS_tgkill, pid, tid, SIGPROF);
+  for (int i = 0; i < b->n; i++)
+    syscall(SYS_tgkill, pid, tid, b->sig);
 }
 
 /* Counts the frames above it (itself included) with glibc's DWARF-based
@@ -123,17 +147,57 @@ static __attribute__((noinline, noipa)) void bench_probe_leaf(void *arg) {
   *(int *)arg = backtrace(pcs, 1024);
 }
 
-/* Frames on the stack at the signals of the last bench_bursts(). */
+/* Frames on the stack at the signals of the last bench_bursts(), and the
+ * bytes of stack above them (to the top of the thread's stack). */
 static int bench_frames_at_signal;
+static size_t bench_bytes_above;
+
+/* The top (highest address) of the calling thread's stack. */
+static uintptr_t bench_stack_top(void) {
+  pthread_attr_t at;
+  void *addr = NULL;
+  size_t size = 0;
+  if (pthread_getattr_np(pthread_self(), &at) == 0) {
+    pthread_attr_getstack(&at, &addr, &size);
+    pthread_attr_destroy(&at);
+  }
+  return (uintptr_t)addr + size;
+}
 
 /* Called between bursts (not timed on the sampled thread). */
 typedef void (*bench_pause_fn)(void *arg);
 
-/* Sends n signals in bursts from shape->depth frames deep and returns the
- * sampled thread's CPU time spent inside the bursts only. */
-static __attribute__((noinline)) uint64_t
+/* Sampled-thread CPU time of one bench_bursts() call. */
+struct bench_spent {
+  uint64_t sampled_ns; /* in the SIGPROF bursts (the profiler's handler) */
+  uint64_t bare_ns;    /* in the paired BENCH_BARE_SIGNAL bursts */
+};
+
+static void bench_empty_handler(int sig, siginfo_t *si, void *uc) {
+  (void)sig, (void)si, (void)uc;
+}
+
+static uint64_t bench_timed_burst(int levels, const struct bench_shape *shape,
+                                  int n, int sig) {
+  struct bench_burst b = {n, sig};
+  struct bench_plan bp = {bench_burst_leaf, &b, shape};
+  uint64_t t0 = bench_thread_cpu_ns();
+  bench_descend(levels, &bp);
+  return bench_thread_cpu_ns() - t0;
+}
+
+/* Sends n SIGPROF signals in bursts from shape->depth frames deep, each
+ * burst right after a bare one of the same size and stack. Only the bursts
+ * are timed. */
+static __attribute__((noinline)) void
 bench_bursts(int n, const struct bench_shape *shape, bench_pause_fn pause,
-             void *parg) {
+             void *parg, struct bench_spent *spent) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_sigaction = bench_empty_handler;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(BENCH_BARE_SIGNAL, &sa, NULL);
   /* The probe sits where bench_burst_leaf will: at the signal there is one
    * frame more (syscall) plus one per bench_descend level. */
   int probe = 0;
@@ -142,37 +206,41 @@ bench_bursts(int n, const struct bench_shape *shape, bench_pause_fn pause,
   int levels = shape->depth - probe - 1;
   levels = levels > 0 ? levels : 0;
   bench_frames_at_signal = probe + 1 + levels;
-  uint64_t spent = 0;
+  /* A burst of no signal finds the stack the leaf will use; the pad then
+   * moves everything below this frame down by the missing bytes. */
+  struct bench_burst none = {0, SIGPROF};
+  struct bench_plan np = {bench_burst_leaf, &none, NULL};
+  bench_descend(levels, &np);
+  size_t natural = bench_stack_top() - bench_burst_sp;
+  size_t padding = shape->above > natural ? shape->above - natural : 0;
+  char *pad = padding ? alloca(padding) : NULL;
+  if (pad) { /* touched, and kept alive across the calls below */
+    memset(pad, 1, padding);
+    __asm__ volatile("" : : "r"(pad) : "memory");
+  }
+  spent->sampled_ns = spent->bare_ns = 0;
   for (int sent = 0; sent < n; sent += BENCH_BURST) {
     int b = n - sent < BENCH_BURST ? n - sent : BENCH_BURST;
-    struct bench_plan bp = {bench_burst_leaf, &b, shape};
-    uint64_t t0 = bench_thread_cpu_ns();
-    bench_descend(levels, &bp);
-    spent += bench_thread_cpu_ns() - t0;
+    spent->bare_ns += bench_timed_burst(levels, shape, b, BENCH_BARE_SIGNAL);
+    spent->sampled_ns += bench_timed_burst(levels, shape, b, SIGPROF);
     if (pause)
       pause(parg);
   }
-  return spent;
+  bench_bytes_above = n > 0 ? bench_stack_top() - bench_burst_sp : 0;
 }
 
-static void bench_empty_handler(int sig, siginfo_t *si, void *uc) {
-  (void)sig, (void)si, (void)uc;
-}
-
-/* Bare signal cost in ns per signal: the same bursts against an empty
- * SA_SIGINFO handler. Puts back the disposition it found: SIG_DFL for
- * libprof, which refuses to replace a program's own handler, and
- * gperftools' handler, which it installs when the library loads. */
-static double bench_bare_ns(int n, const struct bench_shape *shape) {
-  struct sigaction sa, old;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_sigaction = bench_empty_handler;
-  sa.sa_flags = SA_SIGINFO | SA_RESTART;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGPROF, &sa, &old);
-  uint64_t spent = bench_bursts(n, shape, NULL, NULL);
-  sigaction(SIGPROF, &old, NULL);
-  return (double)spent / n;
+/* The kernel puts the main thread's stack top at a random offset, which
+ * moves how many bytes of stack lie above a sample, and so how many
+ * libprof's handler copies, by up to a KiB or so from run to run. Re-exec
+ * once without that randomization, so every run copies the same (for one
+ * environment: its strings sit at the top of the stack too). Not under
+ * valgrind, whose exec'd child would run uninstrumented. */
+static inline void bench_fixed_stack(char **argv) {
+  int p = personality(0xffffffff);
+  if (p == -1 || (p & ADDR_NO_RANDOMIZE) ||
+      personality((unsigned long)p | ADDR_NO_RANDOMIZE) == -1)
+    return;
+  execv("/proc/self/exe", argv);
 }
 
 static inline int bench_env_int(const char *name, int def, int lo) {
@@ -280,17 +348,20 @@ static void bench_read_collapsed(const char *path, long *samples,
 }
 
 struct bench_cell {
-  double handler_ns;   /* sampled thread CPU in bursts, per sample */
-  double total_ns;     /* process CPU prof_start..prof_stop less the
-                          benchmark's own waiting, per sample */
+  double bare_ns;      /* the paired bare bursts, per signal */
+  double handler_ns;   /* sampled thread CPU in bursts, minus bare */
+  double total_ns;     /* process CPU prof_start..prof_stop, less the
+                          benchmark's own bare bursts and waiting, minus
+                          bare, per sample */
   double collector_ns; /* collector thread CPU before prof_stop, per sample */
   long kept;           /* samples in the written profile */
   int frames;          /* frames of the heaviest stack */
   int expect;          /* frames really on the stack at the signals */
+  size_t above;        /* stack bytes above the samples */
 };
 
-/* One session of n (>= 1) tgkill samples sent from `shape`; bare ns are
- * NOT subtracted here. BENCH_KEEP=1 in the environment keeps the profile
+/* One session of n (>= 1) tgkill samples sent from `shape`, with the
+ * paired bare bursts. BENCH_KEEP=1 in the environment keeps the profile
  * (/tmp/libprof-bench-PID.folded) for inspection. Returns 0 or a libprof
  * error. */
 static int bench_libprof_session(int n, const struct bench_shape *shape,
@@ -317,15 +388,21 @@ static int bench_libprof_session(int n, const struct bench_shape *shape,
   snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)bs.collector);
   bs.stat_fd = bs.collector ? open(path, O_RDONLY | O_CLOEXEC) : -1;
   bs.pause_ns = bench_thread_cpu_ns() - f0;
-  uint64_t spent = bench_bursts(n, shape, bench_wait_drained, &bs);
+  struct bench_spent spent;
+  bench_bursts(n, shape, bench_wait_drained, &bs, &spent);
   r = prof_stop();
   uint64_t p1 = bench_process_cpu_ns();
   if (bs.stat_fd >= 0)
     close(bs.stat_fd);
-  c->handler_ns = (double)spent / n;
-  c->total_ns = (double)(p1 - p0 - bs.pause_ns) / n;
+  c->bare_ns = (double)spent.bare_ns / n;
+  c->handler_ns = (double)spent.sampled_ns / n - c->bare_ns;
+  /* The process also ran the bare bursts and this thread's waiting; what
+   * remains still includes a bare signal per sample. */
+  c->total_ns =
+      (double)(p1 - p0 - bs.pause_ns - spent.bare_ns) / n - c->bare_ns;
   c->collector_ns = (double)bs.collector_ns / n;
   c->expect = bench_frames_at_signal;
+  c->above = bench_bytes_above;
   bench_read_collapsed(out, &c->kept, &c->frames);
   if (!getenv("BENCH_KEEP"))
     unlink(out);

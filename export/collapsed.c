@@ -42,20 +42,6 @@ struct prof__col {
   struct prof__hash_table line_tab;
 };
 
-static int prof__col_grow(void **arr, size_t *cap, size_t need, size_t sz) {
-  if (need <= *cap)
-    return 0;
-  size_t ncap = *cap ? *cap : 64;
-  while (ncap < need)
-    ncap *= 2;
-  void *n = realloc(*arr, ncap * sz);
-  if (n == NULL)
-    return -1;
-  *arr = n;
-  *cap = ncap;
-  return 0;
-}
-
 static const char *prof__col_suffix(const struct prof__model_frame *f) {
   if (f->flags & PROF__FRAME_INLINED)
     return "_[i]";
@@ -93,7 +79,7 @@ static uint32_t prof__col_intern(struct prof__col *c, char *t) {
       free(t);
       return it.index;
     }
-  if (prof__col_grow((void **)&c->tok, &c->cap_tok, c->ntok + 1,
+  if (prof__grow((void **)&c->tok, &c->cap_tok, c->ntok + 1,
                      sizeof(*c->tok)) ||
       prof__hash_insert(&c->tok_tab, h, (uint32_t)c->ntok)) {
     free(t);
@@ -137,7 +123,7 @@ static int prof__col_add_line(struct prof__col *c, size_t off, uint32_t n,
       return 0;
     }
   }
-  if (prof__col_grow((void **)&c->lines, &c->cap_lines, c->nlines + 1,
+  if (prof__grow((void **)&c->lines, &c->cap_lines, c->nlines + 1,
                      sizeof(*c->lines)) ||
       prof__hash_insert(&c->line_tab, h, (uint32_t)c->nlines))
     return PROF_ENOMEM;
@@ -157,7 +143,7 @@ static int prof__col_thread_lines(struct prof__col *c,
     uint64_t v = ns ? s->weight_ns : s->count;
     if (v == 0)
       continue;
-    if (prof__col_grow((void **)&c->pool, &c->cap_pool,
+    if (prof__grow((void **)&c->pool, &c->cap_pool,
                        c->npool + st->nframes, sizeof(*c->pool)))
       return PROF_ENOMEM;
     size_t off = c->npool;

@@ -180,20 +180,12 @@ struct prof__d3_frags {
 static void prof__d3_tail(struct prof__out *o,
                           const struct prof__model_frame *f) {
   int inl = (f->flags & PROF__FRAME_INLINED) != 0;
-  prof__out_str(o, ",\"libtype\":");
-  prof__out_json_str(o, inl ? "inlined" : f->runtime);
-  if (inl) {
-    prof__out_str(o, ",\"runtime\":");
-    prof__out_json_str(o, f->runtime);
-  }
-  if (f->file != NULL) {
-    prof__out_str(o, ",\"file\":");
-    prof__out_json_str(o, f->file);
-  }
-  if (f->line != 0) {
-    prof__out_str(o, ",\"line\":");
-    prof__out_u64(o, f->line);
-  }
+  prof__out_json_kv_str(o, "libtype", inl ? "inlined" : f->runtime);
+  if (inl)
+    prof__out_json_kv_str(o, "runtime", f->runtime);
+  prof__out_json_kv_str(o, "file", f->file);
+  if (f->line != 0)
+    prof__out_json_kv_u64(o, "line", f->line);
 }
 
 static int prof__d3_frags_make(struct prof__d3_frags *fr,

@@ -24,11 +24,14 @@ static int prof__fn_same(const struct prof__model_frame *a,
          prof__fn_streq(a->runtime, b->runtime);
 }
 
-/* Folds frame f into function fn: what differs is forgotten. */
+/* Folds frame f into function fn. Addresses and modules that differ are
+ * forgotten; the line becomes the lowest one sampled, which is always a
+ * line of this function's own body (or, for an outer frame of an inlined
+ * chain, of its call sites), so a reader still lands in the function. */
 static void prof__fn_fold(struct prof__model_frame *fn,
                           const struct prof__model_frame *f) {
-  if (fn->line != f->line)
-    fn->line = 0;
+  if (f->line != 0 && (fn->line == 0 || f->line < fn->line))
+    fn->line = f->line;
   if (fn->address != f->address)
     fn->address = 0;
   if (fn->module != f->module)

@@ -6,8 +6,8 @@
  * index in shared.frames, d3 by tree node), so those writers merge frames
  * equal in name, file, runtime and flags into one function first; a
  * sandwich row or flame-graph box is then one function, as in pprof's and
- * flamegraph.pl's views. line, address and module survive the merge only
- * when all merged frames agree on them.
+ * flamegraph.pl's views. address and module survive the merge only when
+ * all merged frames agree on them; the line is the lowest one sampled.
  * Private to export/. Not thread-safe per map; never in a signal handler. */
 #ifndef PROF_EXPORT_FUNCS_H
 #define PROF_EXPORT_FUNCS_H

@@ -1,4 +1,5 @@
-/* Open-addressing hash index used by the model and the writers: it maps a
+/* Open-addressing hash index used by the model and the writers (plus the
+ * growable arrays it indexes): it maps a
  * 64-bit content hash to 32-bit entry indices of an array the caller owns,
  * and leaves content comparison to the caller (probe with
  * prof__hash_find/prof__hash_next, compare, insert when absent).
@@ -63,5 +64,11 @@ PROF__HIDDEN int prof__hash_insert(struct prof__hash_table *t, uint64_t h,
 
 /* Releases the slots; the table is empty and reusable afterwards. */
 PROF__HIDDEN void prof__hash_free(struct prof__hash_table *t);
+
+/* Grows the array *arr of *cap elements of elem_size bytes (doubling,
+ * from 16) until it holds `need`. The arrays indexed by these tables use
+ * it. Returns 0, or -1 on ENOMEM with *arr and *cap unchanged. */
+PROF__HIDDEN int prof__grow(void **arr, size_t *cap, size_t need,
+                            size_t elem_size);
 
 #endif

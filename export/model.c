@@ -81,21 +81,6 @@ static void prof__arena_free(struct prof__model_priv *p) {
   p->arena = NULL;
 }
 
-/* Grows *arr (element size sz) so index `need - 1` fits. 0 or -1. */
-static int prof__grow(void **arr, size_t *cap, size_t need, size_t sz) {
-  if (need <= *cap)
-    return 0;
-  size_t ncap = *cap ? *cap : 16;
-  while (ncap < need)
-    ncap *= 2;
-  void *n = realloc(*arr, ncap * sz);
-  if (n == NULL)
-    return -1;
-  *arr = n;
-  *cap = ncap;
-  return 0;
-}
-
 /* ---- lifetime -------------------------------------------------------------- */
 
 struct prof__model *prof__model_new(void) {

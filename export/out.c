@@ -131,6 +131,25 @@ void prof__out_json_str(struct prof__out *o, const char *s) {
   prof__out_ch(o, '"');
 }
 
+static void prof__out_json_key(struct prof__out *o, const char *key) {
+  prof__out_ch(o, ',');
+  prof__out_json_str(o, key);
+  prof__out_ch(o, ':');
+}
+
+void prof__out_json_kv_str(struct prof__out *o, const char *key,
+                           const char *v) {
+  if (v == NULL)
+    return;
+  prof__out_json_key(o, key);
+  prof__out_json_str(o, v);
+}
+
+void prof__out_json_kv_u64(struct prof__out *o, const char *key, uint64_t v) {
+  prof__out_json_key(o, key);
+  prof__out_u64(o, v);
+}
+
 int prof__out_flush(struct prof__out *o) {
   prof__out_drain(o);
   if (o->err == 0 && fflush(o->fp) != 0)

@@ -30,6 +30,12 @@ PROF__HIDDEN void prof__out_hex(struct prof__out *o, uint64_t v);
 /* A quoted JSON string. Control characters are escaped and bytes that are
  * not valid UTF-8 become U+FFFD, so any C string gives valid JSON. */
 PROF__HIDDEN void prof__out_json_str(struct prof__out *o, const char *s);
+/* Members after the first of a JSON object: ,"key":"v" (nothing when v
+ * is NULL) and ,"key":v. */
+PROF__HIDDEN void prof__out_json_kv_str(struct prof__out *o, const char *key,
+                                        const char *v);
+PROF__HIDDEN void prof__out_json_kv_u64(struct prof__out *o, const char *key,
+                                        uint64_t v);
 /* Writes out the buffer and fflush()es the stream; returns o->err, which
  * is PROF_EIO when any write failed. */
 PROF__HIDDEN int prof__out_flush(struct prof__out *o);

@@ -20,25 +20,14 @@
 #include "export/writers.h"
 #include "libprof.h"
 
-static void prof__ss_key(struct prof__out *o, const char *key) {
-  prof__out_json_str(o, key);
-  prof__out_ch(o, ':');
-}
-
 static void prof__ss_frame(struct prof__out *o,
                            const struct prof__model_frame *f) {
   prof__out_str(o, "{\"name\":");
   prof__out_json_str(o, f->name);
-  if (f->file != NULL) {
-    prof__out_str(o, ",\"file\":");
-    prof__out_json_str(o, f->file);
-  }
-  if (f->line != 0) {
-    prof__out_str(o, ",\"line\":");
-    prof__out_u64(o, f->line);
-  }
-  prof__out_str(o, ",\"runtime\":");
-  prof__out_json_str(o, f->runtime);
+  prof__out_json_kv_str(o, "file", f->file);
+  if (f->line != 0)
+    prof__out_json_kv_u64(o, "line", f->line);
+  prof__out_json_kv_str(o, "runtime", f->runtime);
   if (f->flags & PROF__FRAME_INLINED)
     prof__out_str(o, ",\"inlined\":true");
   if (f->flags & PROF__FRAME_SYNTHETIC)
@@ -58,13 +47,9 @@ static void prof__ss_frame(struct prof__out *o,
 
 static void prof__ss_module(struct prof__out *o,
                             const struct prof__model_module *mod) {
-  prof__out_ch(o, '{');
-  prof__ss_key(o, "path");
+  prof__out_str(o, "{\"path\":");
   prof__out_json_str(o, mod->path ? mod->path : "");
-  if (mod->build_id != NULL) {
-    prof__out_str(o, ",\"build_id\":");
-    prof__out_json_str(o, mod->build_id);
-  }
+  prof__out_json_kv_str(o, "build_id", mod->build_id);
   prof__out_str(o, ",\"start\":\"");
   prof__out_hex(o, mod->start);
   prof__out_str(o, "\",\"limit\":\"");
@@ -74,41 +59,25 @@ static void prof__ss_module(struct prof__out *o,
   prof__out_str(o, "\"}");
 }
 
-static void prof__ss_u64_field(struct prof__out *o, const char *key,
-                               uint64_t v) {
-  prof__out_ch(o, ',');
-  prof__ss_key(o, key);
-  prof__out_u64(o, v);
-}
-
-static void prof__ss_str_field(struct prof__out *o, const char *key,
-                               const char *v) {
-  if (v == NULL)
-    return;
-  prof__out_ch(o, ',');
-  prof__ss_key(o, key);
-  prof__out_json_str(o, v);
-}
-
 /* The file-level "libprof" object: what a reader needs to rebuild the
  * model for the other formats (pprof mappings, period, counters). */
 static void prof__ss_meta(struct prof__out *o, const struct prof__model *m) {
   const struct prof__model_counters *c = &m->counters;
   prof__out_str(o, "\"libprof\":{\"version\":\"" PROF_VERSION_STRING "\"");
-  prof__ss_str_field(o, "program", m->program);
+  prof__out_json_kv_str(o, "program", m->program);
   prof__out_str(o, ",\"pid\":");
   prof__out_i64(o, m->pid);
-  prof__ss_str_field(o, "mode", m->mode);
-  prof__ss_str_field(o, "weight_kind", m->weight_kind);
-  prof__ss_u64_field(o, "hz", m->hz);
-  prof__ss_u64_field(o, "start_unix_ns", m->start_unix_ns);
-  prof__ss_u64_field(o, "duration_ns", m->duration_ns);
+  prof__out_json_kv_str(o, "mode", m->mode);
+  prof__out_json_kv_str(o, "weight_kind", m->weight_kind);
+  prof__out_json_kv_u64(o, "hz", m->hz);
+  prof__out_json_kv_u64(o, "start_unix_ns", m->start_unix_ns);
+  prof__out_json_kv_u64(o, "duration_ns", m->duration_ns);
   prof__out_str(o, ",\"counters\":{\"samples\":");
   prof__out_u64(o, c->samples);
-  prof__ss_u64_field(o, "dropped", c->dropped);
-  prof__ss_u64_field(o, "truncated", c->truncated);
-  prof__ss_u64_field(o, "unwind_failed", c->unwind_failed);
-  prof__ss_u64_field(o, "misuse", c->misuse);
+  prof__out_json_kv_u64(o, "dropped", c->dropped);
+  prof__out_json_kv_u64(o, "truncated", c->truncated);
+  prof__out_json_kv_u64(o, "unwind_failed", c->unwind_failed);
+  prof__out_json_kv_u64(o, "misuse", c->misuse);
   prof__out_str(o, "},\"modules\":[");
   for (size_t i = 0; i < m->nmodules; i++) {
     prof__out_str(o, i ? ",\n" : "\n");

@@ -22,7 +22,8 @@
 
 struct prof__thr {
   pid_t tid;
-  int muted; /* never signalled again (it kept the RT signal blocked) */
+  int muted;   /* never signalled again (it kept the RT signal blocked) */
+  int foreign; /* found in /proc: may exit without our key destructor */
   struct prof__thread_trigger trig;
 };
 
@@ -80,7 +81,7 @@ static void prof__reg_arm(struct prof__thr *e) {
 
 /* Adds (or, for a reused tid, replaces) tid's entry and arms it. Under
  * the lock, with a session attached. */
-static void prof__reg_add(pid_t tid) {
+static void prof__reg_add(pid_t tid, int foreign) {
   struct prof__thr *e = prof__reg_find(tid);
   if (e) {
     prof__trigger_disarm(prof__reg.trig, &e->trig);
@@ -97,6 +98,7 @@ static void prof__reg_add(pid_t tid) {
   }
   e->tid = tid;
   e->muted = 0;
+  e->foreign = foreign;
   prof__reg_arm(e);
 }
 
@@ -117,7 +119,7 @@ void prof__threads_attach(struct prof__trigger *t, int sig) {
   while (d && (de = readdir(d)) != NULL) {
     pid_t tid = (pid_t)atoi(de->d_name);
     if (tid > 0 && !prof__reg_is_internal(tid) && !prof__reg_find(tid))
-      prof__reg_add(tid);
+      prof__reg_add(tid, 1);
   }
   if (d)
     closedir(d);
@@ -151,7 +153,8 @@ void prof__threads_sweep(void) {
   pid_t pid = getpid();
   pthread_mutex_lock(&prof__reg.mu);
   for (size_t i = 0; i < prof__reg.n;) {
-    if (syscall(SYS_tgkill, pid, prof__reg.v[i].tid, 0) != 0 &&
+    if (prof__reg.v[i].foreign &&
+        syscall(SYS_tgkill, pid, prof__reg.v[i].tid, 0) != 0 &&
         errno == ESRCH)
       prof__reg_remove(&prof__reg.v[i]); /* moves the last one here */
     else
@@ -248,7 +251,7 @@ static void prof__threads_enter(void) {
   }
   pthread_mutex_lock(&prof__reg.mu);
   if (prof__reg.trig)
-    prof__reg_add(prof__gettid());
+    prof__reg_add(prof__gettid(), 0);
   pthread_mutex_unlock(&prof__reg.mu);
 }
 

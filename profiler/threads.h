@@ -40,7 +40,8 @@ PROF__HIDDEN void prof__threads_detach(void);
  * were signalled. */
 PROF__HIDDEN size_t prof__threads_kill(int sig);
 
-/* Releases the triggers of registered threads that no longer exist. */
+/* Releases the triggers of threads found in /proc/self/task at start
+ * that no longer exist (those the wrapper started clean up at exit). */
 PROF__HIDDEN void prof__threads_sweep(void);
 
 /* Disarms every thread without forgetting them (the monitor saw our

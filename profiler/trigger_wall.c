@@ -5,7 +5,7 @@
  *  - our handler replaced by the program: disarm everything, so the
  *    program's own handler does not receive libprof's signals;
  *  - threads that exited without passing through the pthread_create
- *    wrapper: release their triggers;
+ *    wrapper: release their triggers (once a second);
  *  - a real-time signal piling up in the queue of a thread that keeps it
  *    blocked (real-time signals queue, classic ones coalesce): mute that
  *    thread before the per-user queue limit is reached, because perf then
@@ -43,12 +43,13 @@ static int prof__sigq(unsigned long *n, unsigned long *limit) {
   return found ? 0 : -1;
 }
 
-static void prof__monitor(struct prof__session *s) {
+static void prof__monitor(struct prof__session *s, unsigned pass) {
   struct prof__trigger *t = s->trigger;
   unsigned long q, limit;
   if (!atomic_load(&t->disarmed) && !prof__trigger_handler_ours(t->sig))
     prof__trigger_on_replaced(s);
-  prof__threads_sweep();
+  if (pass % 10 == 0) /* once a second: exits are rare, tgkill is not free */
+    prof__threads_sweep();
   if (t->sig >= SIGRTMIN && prof__sigq(&q, &limit) == 0 &&
       q > 1024 && q > limit / 16)
     atomic_fetch_add(&t->blocked, prof__threads_mute_blocked(t->sig));
@@ -61,6 +62,7 @@ static void *prof__sampler_main(void *arg) {
   uint64_t period = wall ? t->period_ns : PROF__MONITOR_NS;
   uint64_t now = prof__now_ns(CLOCK_MONOTONIC);
   uint64_t next = now + period, next_mon = now + PROF__MONITOR_NS;
+  unsigned pass = 0;
   prctl(PR_SET_TIMERSLACK, 1UL); /* wall at 10 kHz needs a precise sleep */
   pthread_mutex_lock(&t->mu);
   while (!t->stopping) {
@@ -75,7 +77,7 @@ static void *prof__sampler_main(void *arg) {
     if (wall && !atomic_load(&t->disarmed))
       prof__threads_kill(t->sig);
     if (now >= next_mon) {
-      prof__monitor(s);
+      prof__monitor(s, ++pass);
       next_mon = now + PROF__MONITOR_NS;
     }
     pthread_mutex_lock(&t->mu);

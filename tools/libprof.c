@@ -266,11 +266,24 @@ static void prof_record_child(char **cmd, int fd,
   _exit(e == ENOENT ? 127 : 126);
 }
 
+static volatile sig_atomic_t prof_record_child_pid;
+
+/* SIGTERM and SIGHUP sent to the tool (by a supervisor, or a closing
+ * terminal) are passed on to the child, which can then write its
+ * profile at exit; the tool follows the child's fate. AS-safe. */
+static void prof_record_forward(int sig) {
+  int saved = errno;
+  if (prof_record_child_pid > 0)
+    kill((pid_t)prof_record_child_pid, sig);
+  errno = saved;
+}
+
 static int prof_record_run(const struct prof_record_opts *o, char **cmd) {
   int status, fds[2], exec_errno = 0;
   /* Like system(): the terminal's ^C and ^\ go to the child; the tool
    * waits for it, reports, and then dies of the same signal. */
   struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
+  struct sigaction fwd = {.sa_handler = prof_record_forward};
   if (pipe2(fds, O_CLOEXEC) != 0) {
     fprintf(stderr, "libprof record: pipe: %s\n", strerror(errno));
     return 1;
@@ -280,6 +293,9 @@ static int prof_record_run(const struct prof_record_opts *o, char **cmd) {
   pid_t pid = fork();
   if (pid == 0)
     prof_record_child(cmd, fds[1], &old_int, &old_quit);
+  prof_record_child_pid = pid;
+  sigaction(SIGTERM, &fwd, NULL);
+  sigaction(SIGHUP, &fwd, NULL);
   close(fds[1]);
   if (pid > 0 && read(fds[0], &exec_errno, sizeof(exec_errno)) <= 0)
     exec_errno = 0;

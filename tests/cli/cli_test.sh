@@ -67,6 +67,13 @@ case_record_signal() {
     [ "$(status_of "$LIBPROF" record -q -o s.json -- "$WORKLOAD" 0.05 kill)" = "signal 15" ]
   check "SIGSEGV of the child re-raised" \
     [ "$(status_of "$LIBPROF" record -q -o t.json -- "$WORKLOAD" 0.05 segv)" = "signal 11" ]
+  # SIGTERM to the tool reaches the child (30 s of work), and the tool
+  # then dies of it too, well before the child would have finished.
+  st=$(perl -e 'my $p = fork; if (!$p) { exec @ARGV; exit 127 }
+    select(undef, undef, undef, 0.5); kill "TERM", $p; my $t = time;
+    waitpid($p, 0); print(($? & 127) ? "signal " . ($? & 127) : "exit " . ($? >> 8));
+    print " slow" if time - $t > 10' "$LIBPROF" record -q -o u.json -- "$WORKLOAD" 30)
+  check "SIGTERM to the tool is forwarded ($st)" [ "$st" = "signal 15" ]
 }
 
 case_record_table() {

@@ -25,12 +25,16 @@ static void fresh_out(void) {
   snprintf(out, sizeof(out), "%s/prof.speedscope.json", tmp);
 }
 
-/* Runs argv, loads the profile; fatal on failure. */
+/* Runs argv, loads the profile; fatal on failure. The assertions read
+ * the pprof output, where every PC keeps its own lines (speedscope and d3
+ * merge a function's PCs into one frame; test_inline checks those). */
 static void profile(char *const argv[], char *const env[],
                     struct sym_profile *p) {
+  char pprof[4200];
   int st = sym_run(out, argv, env);
   CU_ASSERT_EQUAL_FATAL(st, 0);
-  CU_ASSERT_EQUAL_FATAL(sym_load(out, p), 0);
+  snprintf(pprof, sizeof(pprof), "%s/prof.pb.gz", tmp);
+  CU_ASSERT_EQUAL_FATAL(sym_load_pprof(pprof, p), 0);
   CU_ASSERT_FATAL(p->total > 0);
 }
 
@@ -83,12 +87,25 @@ static int d3_has_inlined(json_t *node, const char *name) {
   return 0;
 }
 
+static int inlined_helper(const struct sym_profile *p,
+                          const struct sym_stack *s, const void *arg) {
+  return frame_is(sym_from_leaf(p, s, 0), "helper", SRC("inline_prog.c"), -1,
+                  0, 1) &&
+         frame_is(sym_from_leaf(p, s, 1), "outer", SRC("inline_prog.c"), -1,
+                  0, 0);
+}
+
 static void test_inline(void) {
   struct sym_profile p;
   char *argv[] = {SYM_INLINE, "1.5", NULL};
   fresh_out();
   profile(argv, NULL, &p);
   check_inline(&p);
+  sym_free(&p);
+  /* speedscope: the helper's frame says "inlined": true */
+  CU_ASSERT_EQUAL_FATAL(sym_load(out, &p), 0);
+  expect_share(&p, "speedscope outer > helper[inlined]",
+               sym_share(&p, inlined_helper, NULL), 0.8, 1.0);
   sym_free(&p);
   char d3[4200];
   snprintf(d3, sizeof(d3), "%s/prof.d3.json", tmp);

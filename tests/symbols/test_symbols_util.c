@@ -11,6 +11,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
+
+#include "export/proto/profile.pb-c.h"
 
 extern char **environ;
 
@@ -24,7 +27,7 @@ int sym_run(const char *out, char *const argv[], char *const extra_env[]) {
     setenv("LIBPROF_MODE", "itimer", 1);
     setenv("LIBPROF_HZ", "250", 1);
     setenv("LIBPROF_QUIET", "1", 1);
-    setenv("LIBPROF_FORMAT", "speedscope,d3", 1);
+    setenv("LIBPROF_FORMAT", "speedscope,d3,pprof", 1);
     unsetenv("LIBPROF_DEBUG_DIRS");
     for (char *const *e = extra_env; e && *e; e++)
       putenv(*e);
@@ -99,12 +102,141 @@ int sym_load(const char *path, struct sym_profile *p) {
   return 0;
 }
 
+/* ---- pprof: per-location lines (speedscope merges a function's PCs) --- */
+
+typedef Perftools__Profiles__Profile sym_pb;
+
+static unsigned char *sym_gunzip(const char *path, size_t *len) {
+  gzFile gz = gzopen(path, "rb");
+  size_t cap = 1 << 20, n = 0;
+  unsigned char *buf = malloc(cap);
+  int r = 1;
+  while (gz && buf && r > 0) {
+    if (n == cap) {
+      unsigned char *q = realloc(buf, cap *= 2);
+      if (!q)
+        break;
+      buf = q;
+    }
+    r = gzread(gz, buf + n, (unsigned)(cap - n));
+    n += r > 0 ? (size_t)r : 0;
+  }
+  if (gz)
+    gzclose(gz);
+  if (!gz || r != 0) {
+    free(buf);
+    return NULL;
+  }
+  *len = n;
+  return buf;
+}
+
+static const Perftools__Profiles__Function *sym_pb_fn(const sym_pb *pb,
+                                                      uint64_t id) {
+  for (size_t i = 0; i < pb->n_function; i++)
+    if (pb->function[i]->id == id)
+      return pb->function[i];
+  return NULL;
+}
+
+static const char *sym_pb_str(const sym_pb *pb, int64_t i) {
+  return i > 0 && (size_t)i < pb->n_string_table ? pb->string_table[i] : NULL;
+}
+
+/* One frame per Line of every Location, in location order; a location's
+ * lines are innermost first and all but the last are inlined. */
+static int sym_pb_frames(const sym_pb *pb, struct sym_profile *p,
+                         size_t *first) {
+  size_t n = 0;
+  for (size_t i = 0; i < pb->n_location; i++)
+    n += pb->location[i]->n_line;
+  p->frames = calloc(n + 1, sizeof(*p->frames));
+  if (!p->frames)
+    return -1;
+  for (size_t i = 0; i < pb->n_location; i++) {
+    const Perftools__Profiles__Location *l = pb->location[i];
+    first[i] = p->nframes;
+    for (size_t k = 0; k < l->n_line; k++) {
+      const Perftools__Profiles__Function *f =
+          sym_pb_fn(pb, l->line[k]->function_id);
+      struct sym_frame *fr = &p->frames[p->nframes++];
+      fr->name = f ? sym_pb_str(pb, f->name) : NULL;
+      fr->file = f ? sym_pb_str(pb, f->filename) : NULL;
+      fr->line = (long)l->line[k]->line;
+      fr->inlined = k + 1 < l->n_line;
+      if (!fr->name)
+        fr->name = "";
+    }
+  }
+  return 0;
+}
+
+static size_t sym_pb_loc(const sym_pb *pb, uint64_t id) {
+  for (size_t i = 0; i < pb->n_location; i++)
+    if (pb->location[i]->id == id)
+      return i;
+  return SIZE_MAX;
+}
+
+static int sym_pb_stack(const sym_pb *pb, const Perftools__Profiles__Sample *s,
+                        const size_t *first, size_t vi,
+                        struct sym_profile *p) {
+  size_t n = 0, k = 0;
+  for (size_t i = 0; i < s->n_location_id; i++) {
+    size_t l = sym_pb_loc(pb, s->location_id[i]);
+    n += l == SIZE_MAX ? 0 : pb->location[l]->n_line;
+  }
+  int *fr = calloc(n + 1, sizeof(int));
+  void *q = realloc(p->stacks, (p->nstacks + 1) * sizeof(*p->stacks));
+  if (!fr || !q) {
+    free(fr);
+    return -1;
+  }
+  p->stacks = q;
+  for (size_t i = s->n_location_id; i-- > 0;) { /* leaf first in pprof */
+    size_t l = sym_pb_loc(pb, s->location_id[i]);
+    for (size_t j = l == SIZE_MAX ? 0 : pb->location[l]->n_line; j-- > 0;)
+      fr[k++] = (int)(first[l] + j);
+  }
+  double w = vi < s->n_value ? (double)s->value[vi] : 0;
+  p->stacks[p->nstacks++] = (struct sym_stack){fr, k, w};
+  p->total += w;
+  return 0;
+}
+
+int sym_load_pprof(const char *path, struct sym_profile *p) {
+  size_t len, vi = 0;
+  memset(p, 0, sizeof(*p));
+  unsigned char *buf = sym_gunzip(path, &len);
+  sym_pb *pb = buf ? perftools__profiles__profile__unpack(NULL, len, buf)
+                   : NULL;
+  free(buf);
+  if (!pb) {
+    fprintf(stderr, "cannot read pprof %s\n", path);
+    return -1;
+  }
+  for (size_t i = 0; i < pb->n_sample_type; i++) {
+    const char *u = sym_pb_str(pb, pb->sample_type[i]->unit);
+    if (u && strcmp(u, "nanoseconds") == 0)
+      vi = i;
+  }
+  size_t *first = calloc(pb->n_location + 1, sizeof(*first));
+  int r = first ? sym_pb_frames(pb, p, first) : -1;
+  for (size_t i = 0; r == 0 && i < pb->n_sample; i++)
+    r = sym_pb_stack(pb, pb->sample[i], first, vi, p);
+  free(first);
+  p->pb = pb;
+  return r;
+}
+
 void sym_free(struct sym_profile *p) {
   for (size_t i = 0; i < p->nstacks; i++)
     free((void *)p->stacks[i].frames);
   free(p->stacks);
   free(p->frames);
   json_decref(p->json);
+  if (p->pb)
+    perftools__profiles__profile__free_unpacked(p->pb, NULL);
   memset(p, 0, sizeof(*p));
 }
 

@@ -19,7 +19,7 @@ struct sym_stack {
 };
 
 struct sym_profile {
-  void *json;
+  void *json, *pb;
   struct sym_frame *frames;
   size_t nframes;
   struct sym_stack *stacks;
@@ -32,8 +32,13 @@ struct sym_profile {
  * NULL). Returns the exit status, or -1. */
 int sym_run(const char *out, char *const argv[], char *const extra_env[]);
 
-/* Loads a speedscope file. Returns 0 or -1. */
+/* Loads a speedscope file. Returns 0 or -1. speedscope merges the frames
+ * of one function (lines survive only where all its PCs agree). */
 int sym_load(const char *path, struct sym_profile *p);
+/* Loads a pprof file (.pb.gz): one frame per Line of each Location, so
+ * every PC keeps its own lines; inlined = not the last Line of its
+ * Location. Returns 0 or -1. */
+int sym_load_pprof(const char *path, struct sym_profile *p);
 void sym_free(struct sym_profile *p);
 
 /* The frame at position i of s counted from the leaf (0 = leaf). */

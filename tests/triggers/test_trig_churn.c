@@ -81,14 +81,11 @@ static void test_churn_cpu(void) { churn("cpu", "churn-cpu.json"); }
 static void test_churn_timer(void) { churn("timer", "churn-timer.json"); }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 1;
-  CU_pSuite s = CU_add_suite("thread churn", warm_up, NULL);
-  CU_add_test(s, "3000 threads, mode cpu: no fd left", test_churn_cpu);
-  CU_add_test(s, "3000 threads, mode timer: no timer left", test_churn_timer);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures();
-  CU_cleanup_registry();
-  return failed ? 1 : 0;
+  static const struct trig_test tests[] = {
+      {"3000 threads, mode cpu: no fd left",
+       test_churn_cpu},
+      {"3000 threads, mode timer: no timer left",
+       test_churn_timer},
+      {NULL, NULL}};
+  return trig_run_suite("thread churn", warm_up, tests);
 }

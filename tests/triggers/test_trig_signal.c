@@ -153,20 +153,17 @@ static void test_stop_while_sampling(void) {
 }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 1;
-  CU_pSuite s = CU_add_suite("signals", NULL, NULL);
-  CU_add_test(s, "SIGPROF owned before start: real-time signal",
-              test_owned_before_start);
-  CU_add_test(s, "SIGPROF owned before start, itimer: stays off",
-              test_owned_before_itimer);
-  CU_add_test(s, "SIGPROF taken after start: reported, left alone",
-              test_taken_after_start);
-  CU_add_test(s, "start/stop three times", test_repeat);
-  CU_add_test(s, "stop while threads are sampled", test_stop_while_sampling);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures();
-  CU_cleanup_registry();
-  return failed ? 1 : 0;
+  static const struct trig_test tests[] = {
+      {"SIGPROF owned before start: real-time signal",
+       test_owned_before_start},
+      {"SIGPROF owned before start, itimer: stays off",
+       test_owned_before_itimer},
+      {"SIGPROF taken after start: reported, left alone",
+       test_taken_after_start},
+      {"start/stop three times",
+       test_repeat},
+      {"stop while threads are sampled",
+       test_stop_while_sampling},
+      {NULL, NULL}};
+  return trig_run_suite("signals", NULL, tests);
 }

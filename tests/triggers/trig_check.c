@@ -1,5 +1,6 @@
 #include "trig_check.h"
 
+#include <CUnit/Basic.h>
 #include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -97,4 +98,19 @@ const char *trig_tmp_path(const char *name) {
   }
   snprintf(path, sizeof(path), "%s/%s", dir, name);
   return path;
+}
+
+int trig_run_suite(const char *suite, int (*init)(void),
+                   const struct trig_test *tests) {
+  if (CU_initialize_registry() != CUE_SUCCESS)
+    return 1;
+  CU_pSuite s = CU_add_suite(suite, init, NULL);
+  for (; tests->name; tests++)
+    CU_add_test(s, tests->name, tests->fn);
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  unsigned failed = CU_get_number_of_failures() +
+                    CU_get_number_of_suites_failed();
+  CU_cleanup_registry();
+  return failed ? 1 : 0;
 }

@@ -16,6 +16,15 @@ int trig_count_timers(void);
 void trig_capture_begin(void);
 const char *trig_capture_end(void);
 
+/* Runs one CUnit suite (tests end with a {NULL, NULL} entry); init may be
+ * NULL. Returns main's exit status: 0 if every assertion passed. */
+struct trig_test {
+  const char *name;
+  void (*fn)(void);
+};
+int trig_run_suite(const char *suite, int (*init)(void),
+                   const struct trig_test *tests);
+
 /* A fresh path in a private temporary directory. */
 const char *trig_tmp_path(const char *name);
 

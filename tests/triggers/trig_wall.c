@@ -11,7 +11,6 @@
 #include "trig_util.h"
 
 static int pipefd[2];
-static uint64_t wall_sleeper, wall_reader;
 static long eintr;
 
 __attribute__((noinline)) static void sleep_work(void) {
@@ -28,29 +27,30 @@ __attribute__((noinline)) static void read_work(void) {
     ;
 }
 
-static void *sleeper(void *arg) {
-  pthread_setname_np(pthread_self(), "sleeper");
-  uint64_t t0 = trig_mono_ns();
-  sleep_work();
-  wall_sleeper = trig_mono_ns() - t0;
-  return arg;
-}
+struct waiter {
+  const char *name;
+  void (*wait)(void);
+  uint64_t wall_ns;
+};
 
-static void *reader(void *arg) {
-  pthread_setname_np(pthread_self(), "reader");
+static void *waiter_thread(void *arg) {
+  struct waiter *w = arg;
+  pthread_setname_np(pthread_self(), w->name);
   uint64_t t0 = trig_mono_ns();
-  read_work();
-  wall_reader = trig_mono_ns() - t0;
-  return arg;
+  w->wait();
+  w->wall_ns = trig_mono_ns() - t0;
+  return NULL;
 }
 
 int main(void) {
+  struct waiter sleeper = {"sleeper", sleep_work, 0};
+  struct waiter reader = {"reader", read_work, 0};
   pthread_t a, b;
   struct timespec req = {1, 0}, rem;
   if (pipe(pipefd) != 0)
     return 1;
-  pthread_create(&a, NULL, sleeper, NULL);
-  pthread_create(&b, NULL, reader, NULL);
+  pthread_create(&a, NULL, waiter_thread, &sleeper);
+  pthread_create(&b, NULL, waiter_thread, &reader);
   while (nanosleep(&req, &rem) != 0 && errno == EINTR)
     req = rem; /* wall mode interrupts main's sleep too */
   if (write(pipefd[1], "x", 1) != 1)
@@ -58,6 +58,7 @@ int main(void) {
   pthread_join(a, NULL);
   pthread_join(b, NULL);
   printf("eintr %ld\nwall sleeper %llu\nwall reader %llu\n", eintr,
-         (unsigned long long)wall_sleeper, (unsigned long long)wall_reader);
+         (unsigned long long)sleeper.wall_ns,
+         (unsigned long long)reader.wall_ns);
   return 0;
 }

@@ -19,7 +19,13 @@ const opt = {};
 for (let i = 0; i < rest.length; i += 2) opt[rest[i].slice(2)] = rest[i + 1];
 
 const countNodes = (n) => 1 + (n.children ?? []).reduce((a, c) => a + countNodes(c), 0);
-const expected = countNodes(JSON.parse(fs.readFileSync(file, 'utf8')));
+// A file that is not JSON has no node count; the page must then fail.
+let expected = -1;
+try {
+  expected = countNodes(JSON.parse(fs.readFileSync(file, 'utf8')));
+} catch (e) {
+  console.log(`${file}: ${e.message}`);
+}
 let passed = 0, failed = 0;
 const check = (ok, msg) => (ok ? passed++ : (lib.fail(msg), failed++));
 
@@ -48,6 +54,8 @@ try {
   await page.screenshot({ path: path.join(outdir, 'd3-flame-graph.png') });
   console.log(`drawn frames: ${frames.length}`);
   check(errors.length === 0, `errors: ${errors.join('; ')}`);
+} catch (e) {
+  check(false, e.message);
 } finally {
   await browser.close();
   await srv.close();

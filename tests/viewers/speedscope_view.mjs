@@ -63,10 +63,17 @@ try {
   const errors = watchErrors(page);
   const url = `${srv.url}/profile.json`;
   await page.goto(`${srv.url}/index.html#profileURL=${encodeURIComponent(url)}`);
-  await page.waitForFunction(() => /Sandwich/.test(document.body.innerText) &&
-    document.querySelector('canvas'), null, { timeout: 20000 }).catch(() => {});
+  // Loaded: the view tabs and the profile's name are shown (speedscope's
+  // welcome page has neither).
+  let loaded = false;
+  for (let t = 0; t < 75 && !loaded && errors.length === 0; t++) {
+    loaded = /Sandwich/.test(await bodyText(page));
+    if (!loaded) await page.waitForTimeout(200);
+  }
   await page.waitForTimeout(500);
-  check(errors.length === 0, `speedscope reported: ${errors.join('; ')}`);
+  check(loaded && errors.length === 0,
+    `speedscope did not show the profile: ${errors.join('; ') || 'timeout'}`);
+  if (!loaded || errors.length) throw new Error('not loaded');
   const text = await bodyText(page);
   if (opt.title) check(text.includes(opt.title), `title "${opt.title}" not shown`);
   const tip = opt.hover ? await hoverFind(page, opt.hover) : '';
@@ -74,13 +81,16 @@ try {
   console.log(`hover: ${JSON.stringify(tip)}`);
   await page.screenshot({ path: path.join(outdir, 'speedscope-time-order.png') });
   await page.keyboard.press('3');
-  await page.waitForFunction(() => /Symbol Name/.test(document.body.innerText));
+  await page.waitForFunction(() => /Symbol Name/.test(document.body.innerText),
+    null, { timeout: 15000 });
   const rows = parseSandwich(await bodyText(page));
   for (const [name, self] of opt.self)
     check(rows[name] && rows[name].self.startsWith(self),
       `sandwich: ${name} self ${rows[name] && rows[name].self} != ${self}`);
   await page.screenshot({ path: path.join(outdir, 'speedscope-sandwich.png') });
   check(errors.length === 0, `speedscope reported: ${errors.join('; ')}`);
+} catch (e) {
+  if (e.message !== 'not loaded') check(false, e.message);
 } finally {
   await browser.close();
   await srv.close();
