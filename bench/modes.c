@@ -2,7 +2,7 @@
  * stack depth 30, at 100 Hz, 1 kHz and 10 kHz requested, with gperftools'
  * libprofiler at the same requested rates beside it, in one run.
  *
- *   bench_modes [ROUNDS [REPS]]     (defaults 750 rounds, about 1 s; 5)
+ *   bench_modes [ROUNDS [REPS]]     (defaults: 500 rounds, about 0.65 s; 5)
  *
  * Every configuration runs the host (bench_modes_host) in a fresh process,
  * REPS times, interleaved so that drift of the machine spreads evenly.
@@ -220,7 +220,7 @@ static void print_table(struct run res[][MAX_REPS], int reps) {
 }
 
 int main(int argc, char **argv) {
-  const char *rounds = argc > 1 ? argv[1] : "750";
+  const char *rounds = argc > 1 ? argv[1] : "500";
   int reps = argc > 2 ? atoi(argv[2]) : 5;
   static struct run res[NCONFIGS][MAX_REPS];
   char loadavg[64] = "?";

@@ -97,14 +97,19 @@ handler_ir() { # plain|cross -> instructions per sample, or ""
   rm -f "$out"
 }
 
+callgrind_usable() { # says why not, if not
+  if [ "${BENCH_CALLGRIND:-1}" = 0 ] || ! command -v valgrind >/dev/null ||
+     ! command -v callgrind_annotate >/dev/null; then
+    echo "(skipped: valgrind not installed or BENCH_CALLGRIND=0)"
+    return 1
+  fi
+}
+
 handler_ir_table() {
   echo
   echo "## crossing (c), instructions: the handler's user-space instructions per sample (issue 3)"
   echo
-  if [ "${BENCH_CALLGRIND:-1}" = 0 ] || ! command -v callgrind_annotate >/dev/null; then
-    echo "(skipped: valgrind not installed or BENCH_CALLGRIND=0)"
-    return
-  fi
+  callgrind_usable || return 0
   local plain cross
   plain=$(handler_ir plain)
   cross=$(handler_ir cross)
@@ -127,9 +132,7 @@ if runnable "$bin/crossing"; then
   echo
   echo "## crossing (b): instructions per crossing pair (issue 3)"
   echo
-  if [ "${BENCH_CALLGRIND:-1}" = 0 ] || ! command -v valgrind >/dev/null; then
-    echo "(skipped: valgrind not installed or BENCH_CALLGRIND=0)"
-  else
+  if callgrind_usable; then
     echo "valgrind --tool=callgrind, (Ir(N=101000) - Ir(N=1000)) / 100000."
     echo "Goal: <= 40 instructions per pair, inside the crossing functions."
     echo

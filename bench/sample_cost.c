@@ -125,15 +125,36 @@ static void print_ratio(double x, double g, int have_gperf, const char *end) {
     printf(" n/a |%s", end);
 }
 
+/* A markdown table header: the first column left-aligned, the others
+ * (numbers) right-aligned. */
+static void print_header(const char *const *cols, int n) {
+  for (int i = 0; i < n; i++)
+    printf("| %s ", cols[i]);
+  printf("|\n");
+  for (int i = 0; i < n; i++)
+    printf("|%s", i ? "---:" : "---");
+  printf("|\n");
+}
+
+#define HEADER(...)                                                    \
+  print_header((const char *const[]){__VA_ARGS__},                      \
+               (int)(sizeof((const char *const[]){__VA_ARGS__}) /       \
+                     sizeof(const char *)))
+
+/* The first two columns of every table: which cell. */
+static void print_cell(int c) {
+  printf("| %s | %d |", cells[c].stack, cells[c].depth);
+}
+
 static void print_costs(int nrep, int have_gperf) {
-  printf("| stack | depth | KiB above | bare | libprof handler "
-         "| libprof collector | libprof total | gperftools "
-         "| handler / gperf | total / gperf |\n");
-  printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  HEADER("stack", "depth", "KiB above", "bare", "libprof handler",
+         "libprof collector", "libprof total", "gperftools",
+         "handler / gperf", "total / gperf");
   for (int c = 0; c < NCELLS; c++) {
     double h = MED(c, handler), t = MED(c, total), g = MED(c, g_loop);
-    printf("| %s | %d | %.1f | %.2f | %.2f | %.2f | %.2f |", cells[c].stack,
-           cells[c].depth, reps[c][nrep - 1].above / 1024.0, MED(c, bare), h,
+    print_cell(c);
+    printf(" %.1f | %.2f | %.2f | %.2f | %.2f |",
+           reps[c][nrep - 1].above / 1024.0, MED(c, bare), h,
            MED(c, collector), t);
     if (have_gperf)
       printf(" %.2f |", g);
@@ -150,14 +171,14 @@ static void print_split(int n, int nrep, int have_gperf) {
          "merging, aggregation), and the rest of the session (prof_start, "
          "prof_stop: symbolization and output), which does not grow with "
          "the samples.\n\n");
-  printf("| stack | depth | handler | collector | per-session work "
-         "| that work, ms per session | handler + collector "
-         "| (handler + collector) / gperf |\n");
-  printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+  HEADER("stack", "depth", "handler", "collector", "per-session work",
+         "that work, ms per session", "handler + collector",
+         "(handler + collector) / gperf");
   for (int c = 0; c < NCELLS; c++) {
     double h = MED(c, handler), k = MED(c, collector), t = MED(c, total);
-    printf("| %s | %d | %.2f | %.2f | %.2f | %.1f | %.2f |", cells[c].stack,
-           cells[c].depth, h, k, t - h - k, (t - h - k) * n / 1000.0, h + k);
+    print_cell(c);
+    printf(" %.2f | %.2f | %.2f | %.1f | %.2f |", h, k, t - h - k,
+           (t - h - k) * n / 1000.0, h + k);
     print_ratio(h + k, MED(c, g_loop), have_gperf, "\n");
   }
 }
@@ -168,16 +189,15 @@ static void print_checks(int n, int nrep) {
          "the heaviest stack each profiler wrote. Samples: in each profile "
          "(sent: %d, plus about one timer sample per CPU-second). Last run; "
          "the µs figures are medians.\n\n", n);
-  printf("| stack | depth | frames on stack | libprof frames "
-         "| libprof samples | gperftools frames | gperftools samples "
-         "| bare µs (gperf process) | gperftools total µs |\n");
-  printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  HEADER("stack", "depth", "frames on stack", "libprof frames",
+         "libprof samples", "gperftools frames", "gperftools samples",
+         "bare µs (gperf process)", "gperftools total µs");
   for (int c = 0; c < NCELLS; c++) {
     const struct rep *r = &reps[c][nrep - 1];
-    printf("| %s | %d | %d / %d | %d | %ld | %d | %ld | %.2f | %.2f |\n",
-           cells[c].stack, cells[c].depth, r->expect, r->g_expect,
-           r->frames, r->kept, r->g_frames, r->g_recorded, MED(c, g_bare),
-           MED(c, g_total));
+    print_cell(c);
+    printf(" %d / %d | %d | %ld | %d | %ld | %.2f | %.2f |\n", r->expect,
+           r->g_expect, r->frames, r->kept, r->g_frames, r->g_recorded,
+           MED(c, g_bare), MED(c, g_total));
   }
 }
 

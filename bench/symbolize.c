@@ -13,7 +13,12 @@
  *    the text, so that nearly every compile unit is indexed (worst case).
  * Cold: a fresh symbolizer, so debug files are found, opened and indexed.
  * Warm: the same PCs again on that symbolizer (per-PC cost alone).
- * RSS: growth over the cold pass (mappings touched, indexes, libdw).
+ * Memory: growth over the cold pass, in MiB: "anon" is what it allocates
+ * (indexes, libdw's caches, decompressed debug sections), "file" the
+ * pages of mapped object and debug files it touched (page cache, shared).
+ * Columns line%/sym%/raw%: how each PC's innermost frame was named (DWARF
+ * with a line, ELF symbol only, module+0xoffset); fr/PC: frames per PC
+ * (above 1: inlined frames).
  *
  * Usage: bench_symbolize LIBPROF_SO [SECONDS [PYENV_PREFIX]]
  *        (PYENV_PREFIX defaults to /root/.pyenv/versions/3.11.7)
@@ -55,15 +60,19 @@ double bsym_now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-size_t bsym_rss(void) {
-  long pages = 0, res = 0;
-  FILE *f = fopen("/proc/self/statm", "r");
-  if (f) {
-    if (fscanf(f, "%ld %ld", &pages, &res) != 2)
-      res = 0;
+/* RssAnon (what symbolization allocates: indexes, libdw's caches and
+ * decompressed sections) or RssFile (mapped files it touched, shared with
+ * the page cache) from /proc/self/status, in bytes. */
+size_t bsym_rss(int file) {
+  char line[256];
+  size_t kb = 0;
+  FILE *f = fopen("/proc/self/status", "r");
+  while (f && fgets(line, sizeof(line), f))
+    if (strncmp(line, file ? "RssFile:" : "RssAnon:", 8) == 0)
+      kb = strtoull(line + 8, NULL, 10);
+  if (f)
     fclose(f);
-  }
-  return (size_t)res * (size_t)sysconf(_SC_PAGESIZE);
+  return kb * 1024;
 }
 
 static const char bsym_workload[] =
@@ -248,22 +257,38 @@ static double bsym_pass(struct prof__natsym *ns, struct bsym_set *s,
   return bsym_now() - t0;
 }
 
-static void bsym_run_set(struct bsym_set *s) {
+static void bsym_measure(struct bsym_set *s) {
   struct bsym_count cold = {0}, warm = {0};
-  size_t rss0 = bsym_rss();
+  size_t anon0 = bsym_rss(0), file0 = bsym_rss(1);
   struct prof__natsym *ns = prof__natsym_new(NULL);
   if (!ns)
     return;
   double tc = bsym_pass(ns, s, &cold);
-  size_t rss1 = bsym_rss();
+  size_t anon1 = bsym_rss(0), file1 = bsym_rss(1);
   double tw = bsym_pass(ns, s, &warm);
   prof__natsym_free(ns);
-  printf("%-26s %6zu %7.3f %9.0f %7.3f %9.0f %7.1f %5.1f %5.1f %5.1f %5.2f\n",
+  printf("%-26s %6zu %7.3f %9.0f %7.3f %9.0f %6.1f %6.1f %5.1f %5.1f %5.1f "
+         "%5.2f\n",
          s->name, s->npcs, tc, s->npcs / tc, tw, s->npcs / tw,
-         (double)(rss1 - rss0) / (1 << 20), 100.0 * cold.line / s->npcs,
+         (double)(anon1 - anon0) / (1 << 20),
+         (double)(file1 - file0) / (1 << 20), 100.0 * cold.line / s->npcs,
          100.0 * cold.sym / s->npcs, 100.0 * cold.raw / s->npcs,
          (double)cold.frames / s->npcs);
   fflush(stdout);
+}
+
+/* Each set runs in a child of its own, so that its memory figures do not
+ * depend on what the sets before it freed. */
+static void bsym_run_set(struct bsym_set *s) {
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    bsym_measure(s);
+    _exit(0);
+  }
+  int st;
+  if (pid > 0)
+    waitpid(pid, &st, 0);
 }
 
 static void bsym_python(const char *libprof, const char *py,
@@ -304,8 +329,8 @@ int main(int argc, char **argv) {
     return 1;
   snprintf(py, sizeof(py), "%s/bin/python3.11", pyenv);
   snprintf(lib, sizeof(lib), "%s/lib/libpython3.11.so.1.0", pyenv);
-  printf("%-26s %6s %7s %9s %7s %9s %7s %5s %5s %5s %5s\n", "data set",
-         "PCs", "cold s", "cold PC/s", "warm s", "warm PC/s", "RSS MiB",
+  printf("%-26s %6s %7s %9s %7s %9s %6s %6s %5s %5s %5s %5s\n", "data set",
+         "PCs", "cold s", "cold PC/s", "warm s", "warm PC/s", "anon", "file",
          "line%", "sym%", "raw%", "fr/PC");
   bsym_python(argv[1], "/usr/bin/python3.11", "python3.11 Debian workload",
               dir, secs);

@@ -6,8 +6,8 @@
 #include <stdint.h>
 
 double bsym_now(void);
-/* Resident set size now, in bytes. */
-size_t bsym_rss(void);
+/* Resident anonymous (file == 0) or file-backed memory now, in bytes. */
+size_t bsym_rss(int file);
 
 /* The export goal: 1,000,000 samples over `npcs` distinct PCs of this
  * process's libc (DWARF from libc6-dbg), aggregated, then the model built

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One address range of a function or inlined instance. */
+#include "profiler/symtab.h"
+
+/* One address range of a function or inlined instance (lo first: it is
+ * searched with prof__count_le). */
 struct prof__dwpiece {
   uint64_t lo, hi;
   uint32_t func;
@@ -69,14 +72,22 @@ static int prof__cur_by_lo(const void *a, const void *b) {
   return (x->lo > y->lo) - (x->lo < y->lo);
 }
 
-/* Address 0 is where a linker leaves functions it discarded. */
+/* The next non-empty address range of die (*off starts at 0). Address 0
+ * is where a linker leaves functions it discarded: skipped. */
+static int prof__next_range(Dwarf_Die *die, ptrdiff_t *off, Dwarf_Addr *lo,
+                            Dwarf_Addr *hi) {
+  Dwarf_Addr base;
+  while ((*off = dwarf_ranges(die, *off, &base, lo, hi)) > 0)
+    if (*lo != 0 && *lo < *hi)
+      return 1;
+  return 0;
+}
+
 static int prof__add_cu_ranges(struct prof__dwlines *x, Dwarf_Die *cudie,
                                uint32_t cu) {
-  Dwarf_Addr base, lo, hi;
+  Dwarf_Addr lo, hi;
   ptrdiff_t off = 0;
-  while ((off = dwarf_ranges(cudie, off, &base, &lo, &hi)) > 0) {
-    if (lo == 0 || lo >= hi)
-      continue;
+  while (prof__next_range(cudie, &off, &lo, &hi)) {
     if (prof__grow((void **)&x->ranges, &x->capranges, x->nranges + 1,
                    sizeof(*x->ranges)))
       return -1;
@@ -139,12 +150,10 @@ void prof__dwlines_free(struct prof__dwlines *x) {
  * -1 when it has no code here, -2 on ENOMEM. */
 static int32_t prof__add_func(struct prof__dwcu *cu, Dwarf_Die *die,
                               int32_t parent, uint32_t depth, int inlined) {
-  Dwarf_Addr base, lo, hi;
+  Dwarf_Addr lo, hi;
   ptrdiff_t off = 0;
   uint32_t first = cu->npieces;
-  while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
-    if (lo == 0 || lo >= hi)
-      continue;
+  while (prof__next_range(die, &off, &lo, &hi)) {
     if (prof__grow((void **)&cu->franges, &cu->cappieces, cu->npieces + 1,
                    sizeof(*cu->franges)))
       return -2;
@@ -212,14 +221,8 @@ static int prof__index_cu(struct prof__dwlines *x, struct prof__dwcu *cu) {
 /* The CU whose ranges contain vaddr (indexed on first use), or NULL. */
 static struct prof__dwcu *prof__find_cu(struct prof__dwlines *x,
                                         uint64_t vaddr) {
-  uint32_t lo = 0, hi = x->nranges;
-  while (lo < hi) {
-    uint32_t mid = (lo + hi) / 2;
-    if (x->ranges[mid].lo <= vaddr)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
+  uint32_t lo = (uint32_t)prof__count_le(x->ranges, x->nranges,
+                                         sizeof(*x->ranges), vaddr);
   /* CU ranges should not overlap; look back a little in case they do. */
   for (uint32_t i = lo, k = 0; i-- > 0 && k < 8; k++) {
     if (vaddr >= x->ranges[i].hi)
@@ -245,14 +248,8 @@ static int prof__func_has(const struct prof__dwcu *cu, int32_t f,
  * so it is the last piece starting at or before vaddr when that piece
  * contains it, else the first of that piece's ancestors that does. */
 static int32_t prof__innermost(const struct prof__dwcu *cu, uint64_t vaddr) {
-  uint32_t lo = 0, hi = cu->npieces;
-  while (lo < hi) {
-    uint32_t mid = (lo + hi) / 2;
-    if (cu->pieces[mid].lo <= vaddr)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
+  uint32_t lo = (uint32_t)prof__count_le(cu->pieces, cu->npieces,
+                                         sizeof(*cu->pieces), vaddr);
   if (lo == 0)
     return -1;
   const struct prof__dwpiece *p = &cu->pieces[lo - 1];

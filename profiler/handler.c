@@ -1,8 +1,6 @@
 /* The signal handler. Everything it calls is marked PROF__SIGSAFE:
  * no malloc, no locks, no stdio, only initial-exec TLS, bounded time. */
 #include <errno.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "profiler/session.h"
 #include "profiler/slice.h"

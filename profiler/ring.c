@@ -14,10 +14,11 @@ int prof__ring_init(struct prof__ring *r, uint32_t slots, size_t slot_size) {
     return PROF_EINVAL;
   slot_size = (slot_size + 63) & ~(size_t)63; /* keep slots cache-aligned */
   size_t bytes = (size_t)slots * slot_size + slots * sizeof(uint64_t);
-  /* mmap rather than malloc: the memory is touched only as slots are used,
-   * and it is never shared with the host's allocator. */
+  /* mmap rather than malloc: never shared with the host's allocator.
+   * Populated now, so that the first write to each slot does not take a
+   * page fault inside the signal handler. */
   void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   if (mem == MAP_FAILED)
     return PROF_ENOMEM;
   r->slots = mem;

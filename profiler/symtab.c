@@ -112,15 +112,23 @@ void prof__symtab_free(struct prof__symtab *t) {
   free(t);
 }
 
-const char *prof__symtab_lookup(const struct prof__symtab *t, uint64_t vaddr) {
-  size_t lo = 0, hi = t->n;
-  while (lo < hi) { /* first symbol with addr > vaddr */
+size_t prof__count_le(const void *base, size_t n, size_t size,
+                      uint64_t key) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    if (t->syms[mid].addr <= vaddr)
+    uint64_t v;
+    memcpy(&v, (const char *)base + mid * size, sizeof(v));
+    if (v <= key)
       lo = mid + 1;
     else
       hi = mid;
   }
+  return lo;
+}
+
+const char *prof__symtab_lookup(const struct prof__symtab *t, uint64_t vaddr) {
+  size_t lo = prof__count_le(t->syms, t->n, sizeof(*t->syms), vaddr);
   if (lo == 0)
     return NULL;
   /* Only the nearest preceding address counts; among its aliases, the

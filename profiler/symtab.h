@@ -27,4 +27,10 @@ PROF__HIDDEN void prof__symtab_free(struct prof__symtab *t);
 PROF__HIDDEN const char *prof__symtab_lookup(const struct prof__symtab *t,
                                              uint64_t vaddr);
 
+/* For an array of n elements of `size` bytes sorted by a leading
+ * uint64_t field: how many elements have that field <= key (so the
+ * nearest one at or before key is the one before that index). */
+PROF__HIDDEN size_t prof__count_le(const void *base, size_t n, size_t size,
+                                   uint64_t key);
+
 #endif

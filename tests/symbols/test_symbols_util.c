@@ -59,23 +59,30 @@ static int sym_load_frames(json_t *root, struct sym_profile *p) {
   return 0;
 }
 
-static int sym_add_stack(struct sym_profile *p, json_t *sample, double w) {
-  size_t n = json_array_size(sample);
+/* A new stack of room for n frames (filled by the caller), or NULL. */
+static int *sym_new_stack(struct sym_profile *p, size_t n, double w) {
   int *fr = calloc(n + 1, sizeof(int));
   void *q = realloc(p->stacks, (p->nstacks + 1) * sizeof(*p->stacks));
+  if (q)
+    p->stacks = q;
   if (!fr || !q) {
     free(fr);
-    return -1;
+    return NULL;
   }
-  p->stacks = q;
-  for (size_t i = 0; i < n; i++) {
+  p->stacks[p->nstacks++] = (struct sym_stack){fr, n, w};
+  p->total += w;
+  return fr;
+}
+
+static int sym_add_stack(struct sym_profile *p, json_t *sample, double w) {
+  size_t n = json_array_size(sample);
+  int *fr = sym_new_stack(p, n, w);
+  for (size_t i = 0; fr && i < n; i++) {
     fr[i] = (int)json_integer_value(json_array_get(sample, i));
     if (fr[i] < 0 || (size_t)fr[i] >= p->nframes)
       fr[i] = 0;
   }
-  p->stacks[p->nstacks++] = (struct sym_stack){fr, n, w};
-  p->total += w;
-  return 0;
+  return fr ? 0 : -1;
 }
 
 int sym_load(const char *path, struct sym_profile *p) {
@@ -186,21 +193,14 @@ static int sym_pb_stack(const sym_pb *pb, const Perftools__Profiles__Sample *s,
     size_t l = sym_pb_loc(pb, s->location_id[i]);
     n += l == SIZE_MAX ? 0 : pb->location[l]->n_line;
   }
-  int *fr = calloc(n + 1, sizeof(int));
-  void *q = realloc(p->stacks, (p->nstacks + 1) * sizeof(*p->stacks));
-  if (!fr || !q) {
-    free(fr);
+  int *fr = sym_new_stack(p, n, vi < s->n_value ? (double)s->value[vi] : 0);
+  if (!fr)
     return -1;
-  }
-  p->stacks = q;
   for (size_t i = s->n_location_id; i-- > 0;) { /* leaf first in pprof */
     size_t l = sym_pb_loc(pb, s->location_id[i]);
     for (size_t j = l == SIZE_MAX ? 0 : pb->location[l]->n_line; j-- > 0;)
       fr[k++] = (int)(first[l] + j);
   }
-  double w = vi < s->n_value ? (double)s->value[vi] : 0;
-  p->stacks[p->nstacks++] = (struct sym_stack){fr, k, w};
-  p->total += w;
   return 0;
 }
 
