@@ -133,7 +133,7 @@ static void prof__cu_clear(struct prof__dwcu *cu) {
   free(cu->franges);
   free(cu->pieces);
   cu->funcs = NULL, cu->franges = cu->pieces = NULL;
-  cu->nfuncs = cu->npieces = 0;
+  cu->nfuncs = cu->npieces = cu->capfuncs = cu->cappieces = 0;
 }
 
 void prof__dwlines_free(struct prof__dwlines *x) {
@@ -207,6 +207,13 @@ static int prof__index_cu(struct prof__dwlines *x, struct prof__dwcu *cu) {
     prof__cu_clear(cu);
     return -1;
   }
+  /* The index lives until the end: give back the growth slack. */
+  void *f = realloc(cu->funcs, (cu->nfuncs + 1) * sizeof(*cu->funcs));
+  void *r = realloc(cu->franges, (cu->npieces + 1) * sizeof(*cu->franges));
+  if (f)
+    cu->funcs = f, cu->capfuncs = cu->nfuncs + 1;
+  if (r)
+    cu->franges = r, cu->cappieces = cu->npieces + 1;
   cu->pieces = malloc((cu->npieces ? cu->npieces : 1) * sizeof(*cu->pieces));
   if (!cu->pieces) {
     prof__cu_clear(cu);

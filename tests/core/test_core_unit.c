@@ -1,7 +1,6 @@
 /* Unit tests of the core: arch register extraction, the ring buffer,
  * aggregation, the merge rule on synthetic samples, and LIBPROF_* parsing
  * with every bad-input case. */
-#include <CUnit/Basic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "cu_suite.h"
 #include "export/export.h"
 #include "profiler/aggregate.h"
 #include "profiler/config.h"
@@ -239,18 +239,15 @@ static void test_config_good_values(void) {
 }
 
 int main(void) {
-  CU_initialize_registry();
-  CU_pSuite s = CU_add_suite("core", NULL, NULL);
-  CU_add_test(s, "arch register extraction", test_arch_regs);
-  CU_add_test(s, "ring: FIFO, full, drop counting", test_ring_fifo_full_and_drops);
-  CU_add_test(s, "ring: wrap-around, publish order", test_ring_wraps_and_waits_for_publish);
-  CU_add_test(s, "aggregation of identical stacks", test_aggregate);
-  CU_add_test(s, "merge: C->M->C->M->C", test_merge_nested);
-  CU_add_test(s, "config: every bad value", test_config_bad_values);
-  CU_add_test(s, "config: good values and options", test_config_good_values);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures();
-  CU_cleanup_registry();
-  return failed ? 1 : 0;
+  static const struct cu_test tests[] = {
+      {"arch register extraction", test_arch_regs},
+      {"ring: FIFO, full, drop counting", test_ring_fifo_full_and_drops},
+      {"ring: wrap-around, publish order", test_ring_wraps_and_waits_for_publish},
+      {"aggregation of identical stacks", test_aggregate},
+      {"merge: C->M->C->M->C", test_merge_nested},
+      {"config: every bad value", test_config_bad_values},
+      {"config: good values and options", test_config_good_values},
+  };
+  int rc = cu_run_suite("core", tests, CU_COUNT(tests));
+  return rc;
 }

@@ -5,7 +5,6 @@
  * TLS allocation would show up here), with cross-language crossings live
  * so the traceback path runs too. Any allocation inside fails the test. */
 #define _GNU_SOURCE
-#include <CUnit/Basic.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -14,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cu_suite.h"
 #include "libprof.h"
 
 extern void *__libc_malloc(size_t);
@@ -118,13 +118,10 @@ static void test_detector_works(void) {
 }
 
 int main(void) {
-  CU_initialize_registry();
-  CU_pSuite s = CU_add_suite("no allocation in the handler", NULL, NULL);
-  CU_add_test(s, "the interposer detects allocation", test_detector_works);
-  CU_add_test(s, "thousands of samples on fresh threads", test_no_allocation);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures();
-  CU_cleanup_registry();
-  return failed ? 1 : 0;
+  static const struct cu_test tests[] = {
+      {"the interposer detects allocation", test_detector_works},
+      {"thousands of samples on fresh threads", test_no_allocation},
+  };
+  int rc = cu_run_suite("no allocation in the handler", tests, CU_COUNT(tests));
+  return rc;
 }

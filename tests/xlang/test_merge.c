@@ -2,13 +2,13 @@
  * boundary, a sample taken synchronously at a known point, and the exact
  * merged stack asserted frame by frame from the written profile. */
 #define _GNU_SOURCE
-#include <CUnit/Basic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cu_suite.h"
 #include "libprof.h"
 #include "ssread.h"
 #include "trt.h"
@@ -256,24 +256,20 @@ int main(void) {
     fprintf(stderr, "profiling the scenarios failed\n");
     return 1;
   }
-  CU_initialize_registry();
-  CU_pSuite s = CU_add_suite("merge", NULL, NULL);
-  CU_add_test(s, "C->M (thread in managed code)", test_c_m);
-  CU_add_test(s, "C->M->C", test_c_m_c);
-  CU_add_test(s, "C->M->C->M->C, 5 levels", test_five_levels);
-  CU_add_test(s, "C->M->C->M, sample in inner managed", test_inner_managed_leaf);
-  CU_add_test(s, "two runtimes interleaved", test_two_runtimes);
-  CU_add_test(s, "symbolizer: two frames per PC via more", test_symbolizer_more);
-  CU_add_test(s, "traceback fills max without a 0", test_traceback_fills_max);
-  CU_add_test(s, "NULL context hook", test_null_context_hook);
-  CU_add_test(s, "context and symbolizer bookkeeping", test_hook_bookkeeping);
-  CU_add_test(s, "LIBPROF_KEEP_INTERNALS=1 keeps interpreter frames",
-              test_keep_internals);
-  CU_add_test(s, "prof_runtime_register errors", test_register_errors);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures();
+  static const struct cu_test tests[] = {
+      {"C->M (thread in managed code)", test_c_m},
+      {"C->M->C", test_c_m_c},
+      {"C->M->C->M->C, 5 levels", test_five_levels},
+      {"C->M->C->M, sample in inner managed", test_inner_managed_leaf},
+      {"two runtimes interleaved", test_two_runtimes},
+      {"symbolizer: two frames per PC via more", test_symbolizer_more},
+      {"traceback fills max without a 0", test_traceback_fills_max},
+      {"NULL context hook", test_null_context_hook},
+      {"context and symbolizer bookkeeping", test_hook_bookkeeping},
+      {"LIBPROF_KEEP_INTERNALS=1 keeps interpreter frames", test_keep_internals},
+      {"prof_runtime_register errors", test_register_errors},
+  };
+  int rc = cu_run_suite("merge", tests, CU_COUNT(tests));
   ss_free(&prof);
-  CU_cleanup_registry();
-  return failed ? 1 : 0;
+  return rc;
 }

@@ -4,7 +4,6 @@
  * still balance, samples taken meanwhile must be marked truncated, and the
  * summary line must give the exact counts. */
 #define _GNU_SOURCE
-#include <CUnit/Basic.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cu_suite.h"
 #include "libprof.h"
 #include "ssread.h"
 #include "trt.h"
@@ -113,15 +113,12 @@ int main(void) {
   if (stop_capturing() != 0 || ss_load(path, &prof) != 0)
     return 1;
   unlink(path);
-  CU_initialize_registry();
-  CU_pSuite s = CU_add_suite("misuse", NULL, NULL);
-  CU_add_test(s, "summary counts each misuse", test_summary_counts);
-  CU_add_test(s, "contexts still balance", test_contexts_balance);
-  CU_add_test(s, "samples meanwhile are marked truncated", test_samples_marked);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures();
+  static const struct cu_test tests[] = {
+      {"summary counts each misuse", test_summary_counts},
+      {"contexts still balance", test_contexts_balance},
+      {"samples meanwhile are marked truncated", test_samples_marked},
+  };
+  int rc = cu_run_suite("misuse", tests, CU_COUNT(tests));
   ss_free(&prof);
-  CU_cleanup_registry();
-  return failed ? 1 : 0;
+  return rc;
 }

@@ -3,13 +3,13 @@
  * program could really have had: no frame of a popped crossing, none
  * missing from a live one. */
 #define _GNU_SOURCE
-#include <CUnit/Basic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cu_suite.h"
 #include "libprof.h"
 #include "ssread.h"
 #include "trt.h"
@@ -122,13 +122,10 @@ int main(void) {
   if (r != 0 || ss_load(path, &prof) != 0)
     return 1;
   unlink(path);
-  CU_initialize_registry();
-  CU_pSuite s = CU_add_suite("torn slice", NULL, NULL);
-  CU_add_test(s, "every merged stack is consistent", test_every_stack_consistent);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures();
+  static const struct cu_test tests[] = {
+      {"every merged stack is consistent", test_every_stack_consistent},
+  };
+  int rc = cu_run_suite("torn slice", tests, CU_COUNT(tests));
   ss_free(&prof);
-  CU_cleanup_registry();
-  return failed ? 1 : 0;
+  return rc;
 }
