@@ -20,7 +20,11 @@
 static char tmp[4096];
 static char out[4200];
 
+/* A new temporary directory for this case's files (the last one is
+ * removed). */
 static void fresh_out(void) {
+  if (tmp[0])
+    sym_rmtree(tmp);
   CU_ASSERT_FATAL(sym_tmpdir(tmp, sizeof(tmp)) == 0);
   snprintf(out, sizeof(out), "%s/prof.speedscope.json", tmp);
 }
@@ -509,5 +513,7 @@ int main(int argc, char **argv) {
   unsigned failed = CU_get_number_of_failures();
   unsigned ran = CU_get_number_of_tests_run();
   CU_cleanup_registry();
+  if (tmp[0] && !failed)
+    sym_rmtree(tmp); /* kept for a look when the case failed */
   return failed || ran == 0 ? 1 : 0;
 }

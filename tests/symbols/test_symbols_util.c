@@ -3,6 +3,7 @@
 #include <elfutils/libdwelf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <gelf.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -391,4 +392,13 @@ int sym_copy(const char *from, const char *to) {
   if (out >= 0)
     close(out);
   return r;
+}
+
+static int sym_rm_one(const char *path, const struct stat *st, int flag,
+                      struct FTW *ftw) {
+  return remove(path);
+}
+
+void sym_rmtree(const char *dir) {
+  nftw(dir, sym_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -70,6 +70,8 @@ int sym_build_id(const char *path, char *buf, size_t len);
 
 /* Makes a fresh temporary directory (mkdtemp) into buf. */
 int sym_tmpdir(char *buf, size_t len);
+/* Removes dir and everything below it. */
+void sym_rmtree(const char *dir);
 /* Copies file from to path to, creating parent directories. */
 int sym_copy(const char *from, const char *to);
 
