@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "profiler/thread_names.h"
+
 void prof__agg_init(struct prof__agg *a) { memset(a, 0, sizeof(*a)); }
 
 void prof__agg_destroy(struct prof__agg *a) {
@@ -93,13 +95,14 @@ int prof__agg_add(struct prof__agg *a, int32_t tid,
   return 0;
 }
 
-/* 0 if the thread is gone (the name stays as last read). */
+/* 0 if the thread is gone and its name was not recorded at its exit
+ * (the name then stays as last read). */
 static int prof__read_comm(int32_t tid, char *name, size_t len) {
   char path[64];
   snprintf(path, sizeof(path), "/proc/self/task/%d/comm", tid);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return 0;
+    return prof__thread_names_get(tid, name, len);
   ssize_t n = read(fd, name, len - 1);
   close(fd);
   if (n <= 0)

@@ -15,6 +15,7 @@
 #include "profiler/stats.h"
 #include "profiler/symbolize.h"
 #include "profiler/thread.h"
+#include "profiler/thread_names.h"
 #include "unwind/unwind.h"
 
 #define PROF__NATIVE_MAX 2048
@@ -163,6 +164,7 @@ static void *prof__collector_main(void *arg) {
 
 int prof__collector_start(struct prof__session *s) {
   prof__thread_note_stack(); /* the thread starting the session */
+  prof__thread_names_reset();
   struct prof__collector *c = calloc(1, sizeof(*c));
   if (!c)
     return PROF_ENOMEM;

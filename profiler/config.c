@@ -114,25 +114,24 @@ static int prof__signal_opt(struct prof__cfgctx *x, int given, int *out) {
   return 0;
 }
 
-/* Expands %p (pid) and %% in the output path. */
-static int prof__expand(const char *in, char *out, size_t len) {
+int prof__config_expand_out(const char *in, pid_t pid, char *out,
+                            size_t len) {
   size_t j = 0;
   for (const char *p = in; *p; p++) {
     char tmp[24];
-    const char *add = tmp;
     if (p[0] == '%' && p[1] == 'p') {
-      snprintf(tmp, sizeof(tmp), "%ld", (long)getpid());
-      p++;
-    } else if (p[0] == '%' && p[1] == '%') {
-      tmp[0] = '%', tmp[1] = '\0';
+      snprintf(tmp, sizeof(tmp), "%ld", (long)pid);
       p++;
     } else {
       tmp[0] = *p, tmp[1] = '\0';
+      p += p[0] == '%' && p[1] == '%';
     }
-    size_t n = strlen(add);
-    if (j + n + 1 > len)
+    size_t n = strlen(tmp);
+    if (j + n + 1 > len) {
+      out[j] = '\0';
       return -1;
-    memcpy(out + j, add, n);
+    }
+    memcpy(out + j, tmp, n);
     j += n;
   }
   out[j] = '\0';
@@ -168,7 +167,7 @@ static int prof__out_opt(struct prof__cfgctx *x, const struct prof_options *o,
   c->out_from_env = !(o && o->out);
   /* Kept so that a fork child can expand %p with its own pid. */
   snprintf(c->out_pattern, sizeof(c->out_pattern), "%s", s);
-  if (prof__expand(s, c->out, sizeof(c->out)) != 0)
+  if (prof__config_expand_out(s, getpid(), c->out, sizeof(c->out)) != 0)
     return prof__bad(x, "LIBPROF_OUT", s, "a path shorter than 4096 bytes");
   return prof__check_dir(x, c->out);
 }

@@ -3,6 +3,7 @@
 #define PROF_PROFILER_CONFIG_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "arch/arch.h"
 #include "libprof.h"
@@ -32,6 +33,11 @@ struct prof__config {
 };
 
 PROF__HIDDEN extern const char *const prof__mode_names[];
+
+/* Expands %p (to pid) and %% in an output path pattern into out. Returns
+ * 0, or -1 if it does not fit (out then holds what fitted). */
+PROF__HIDDEN int prof__config_expand_out(const char *pattern, pid_t pid,
+                                         char *out, size_t len);
 
 /* Fills c from opts (may be NULL) and the environment (secure_getenv).
  * On a bad value writes one line naming the variable and what it accepts

@@ -16,28 +16,12 @@
 
 #define PROF__OWNER_VAR "LIBPROF_OUT_PID"
 
-/* Expands %p to pid and %% to %; the pattern was accepted at start, so a
- * result that does not fit is cut rather than failing in a child. */
-static void prof__expand_pid(const char *in, pid_t pid, char *out,
-                             size_t len) {
-  size_t j = 0;
-  for (const char *p = in; *p && j + 1 < len; p++) {
-    if (p[0] == '%' && (p[1] == 'p' || p[1] == '%')) {
-      int k = p[1] == 'p' ? snprintf(out + j, len - j, "%ld", (long)pid)
-                          : snprintf(out + j, len - j, "%%");
-      j = j + (size_t)k < len ? j + (size_t)k : len - 1;
-      p++;
-    } else {
-      out[j++] = *p;
-    }
-  }
-  out[j] = '\0';
-}
-
 void prof__out_for_pid(struct prof__config *c, pid_t pid) {
   char buf[sizeof(c->out)];
   if (strstr(c->out_pattern, "%p")) {
-    prof__expand_pid(c->out_pattern, pid, c->out, sizeof(c->out));
+    /* The pattern was accepted at start: a child's longer pid that does
+     * not fit is cut rather than failing in the child. */
+    prof__config_expand_out(c->out_pattern, pid, c->out, sizeof(c->out));
     return;
   }
   const char *slash = strrchr(c->out, '/');

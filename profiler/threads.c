@@ -16,6 +16,8 @@
 
 #include "libprof.h"
 #include "profiler/session.h"
+#include "profiler/thread.h"
+#include "profiler/thread_names.h"
 #include "profiler/trigger.h"
 
 #define PROF__MAX_INTERNAL 16
@@ -232,7 +234,10 @@ static void prof__thread_exit(void *v) {
     if (e)
       prof__reg_remove(e);
   }
+  int sampled = v != PROF__KEY_INTERNAL && prof__reg.trig;
   pthread_mutex_unlock(&prof__reg.mu);
+  if (sampled)
+    prof__thread_names_note_exit();
 }
 
 static void prof__key_init(void) {
@@ -249,6 +254,7 @@ static void prof__threads_enter(void) {
     sigaddset(&set, sig);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
   }
+  prof__thread_note_stack(); /* lets the handler memcpy this stack */
   pthread_mutex_lock(&prof__reg.mu);
   if (prof__reg.trig)
     prof__reg_add(prof__gettid(), 0);

@@ -224,14 +224,19 @@ prof__appendf(char *buf, size_t len, size_t *n, const char *fmt, ...) {
     *n = *n + (size_t)k < len ? *n + (size_t)k : len - 1;
 }
 
-/* Why the achieved rate may be lower than asked, for modes where the
- * kernel tick decides. */
+/* Why the achieved rate may be lower than asked. */
 static const char *prof__rate_limit(const struct prof__trigger *t) {
-  if (t->mode == PROF__MODE_TIMER)
+  switch (t->mode) {
+  case PROF__MODE_TIMER:
     return "POSIX CPU timers fire at most once per kernel tick";
-  if (t->mode == PROF__MODE_ITIMER)
+  case PROF__MODE_ITIMER:
     return "ITIMER_PROF fires at most once per kernel tick";
-  return "signals were lost or coalesced";
+  case PROF__MODE_CPU:
+    return "periods that end in the kernel are not signalled "
+           "(exclude_kernel); their time is in the next sample's weight";
+  default:
+    return "the sampler thread fell behind (missed ticks are skipped)";
+  }
 }
 
 static void prof__coverage(const struct prof__session *s, uint64_t weight_ns,

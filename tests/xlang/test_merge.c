@@ -61,6 +61,14 @@ NOINLINE static void *scenario_thread(void *arg) {
   return NULL;
 }
 
+/* A thread that names itself, is sampled once and exits at once. */
+NOINLINE static void *short_thread(void *arg) {
+  pthread_setname_np(pthread_self(), "shortlived");
+  sc_c_m();
+  KEEP();
+  return arg;
+}
+
 static const struct scenario scenarios[] = {
     {"c_m", sc_c_m},     {"c_m_c", sc_c_m_c}, {"five", sc_five},
     {"inner_m", sc_inner_m}, {"two", sc_two}, {"inl", sc_inl},
@@ -92,6 +100,13 @@ static const struct ss_stack *expect(const char *thread, const char *fn,
   if (strcmp(got, want) != 0)
     fprintf(stderr, "\n  want: %s\n  got:  %s\n", want, got);
   return s;
+}
+
+static void test_exited_thread_named(void) {
+  const struct ss_stack *s = sampled("shortlived", "sc_c_m");
+  char got[1024];
+  ss_join(s, (size_t)ss_find(s, "short_thread"), got, sizeof(got));
+  CU_ASSERT_STRING_EQUAL(got, "short_thread > sc_c_m > run_managed > m_f");
 }
 
 static const char *runtime_of(const struct ss_stack *s, const char *name) {
@@ -240,6 +255,9 @@ static int run_scenarios(void) {
     return -1;
   for (size_t i = 0; i < N; i++)
     pthread_create(&t[i], NULL, scenario_thread, (void *)&scenarios[i]);
+  pthread_t shortlived;
+  pthread_create(&shortlived, NULL, short_thread, NULL);
+  pthread_join(shortlived, NULL); /* gone long before the profile is written */
   pthread_barrier_wait(&done);
   int r = prof_stop();
   pthread_barrier_wait(&written);
@@ -268,6 +286,7 @@ int main(void) {
       {"context and symbolizer bookkeeping", test_hook_bookkeeping},
       {"LIBPROF_KEEP_INTERNALS=1 keeps interpreter frames", test_keep_internals},
       {"prof_runtime_register errors", test_register_errors},
+      {"a thread that exited early keeps its name", test_exited_thread_named},
   };
   int rc = cu_run_suite("merge", tests, CU_COUNT(tests));
   ss_free(&prof);
