@@ -1,5 +1,7 @@
 #include "profiler/aggregate.h"
 
+#include "export/hash.h" /* prof__grow */
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,20 +28,6 @@ static uint64_t prof__hash(int32_t tid, const struct prof__rawframe *f,
     h = (h ^ ((uint64_t)f[i].id << 8 | f[i].kind)) * 0x100000001b3ull;
   }
   return h ^ (h >> 29);
-}
-
-static int prof__grow(void **p, size_t *cap, size_t need, size_t elem) {
-  if (need <= *cap)
-    return 0;
-  size_t c = *cap ? *cap : 256;
-  while (c < need)
-    c *= 2;
-  void *q = realloc(*p, c * elem);
-  if (!q)
-    return -1;
-  *p = q;
-  *cap = c;
-  return 0;
 }
 
 static int prof__rehash(struct prof__agg *a) {

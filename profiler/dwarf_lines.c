@@ -1,4 +1,5 @@
 /* See dwarf_lines.h for why each CU is indexed once. */
+#include "export/hash.h" /* prof__grow */
 #include "profiler/dwarf_lines.h"
 
 #include <dwarf.h>
@@ -27,10 +28,12 @@ struct prof__dwcu {
   Dwarf_Off die;
   int state; /* 0: not indexed yet, 1: indexed, -1: failed */
   struct prof__dwfunc *funcs;
-  uint32_t nfuncs, capfuncs;
+  uint32_t nfuncs;
+  size_t capfuncs;
   struct prof__dwpiece *franges; /* by function, in DIE order */
   struct prof__dwpiece *pieces;  /* the same, sorted by (lo, depth) */
-  uint32_t npieces, cappieces;
+  uint32_t npieces;
+  size_t cappieces;
 };
 
 struct prof__dwcurange {
@@ -43,22 +46,9 @@ struct prof__dwlines {
   struct prof__dwcu *cus;
   uint32_t ncus;
   struct prof__dwcurange *ranges; /* sorted by lo */
-  uint32_t nranges, capranges;
+  uint32_t nranges;
+  size_t capranges;
 };
-
-static int prof__grow(void **p, uint32_t *cap, uint32_t need, size_t size) {
-  if (need <= *cap)
-    return 0;
-  uint32_t c = *cap ? *cap * 2 : 64;
-  while (c < need)
-    c *= 2;
-  void *q = realloc(*p, (size_t)c * size);
-  if (!q)
-    return -1;
-  *p = q;
-  *cap = c;
-  return 0;
-}
 
 static int prof__by_lo(const void *a, const void *b) {
   const struct prof__dwpiece *x = a, *y = b;
@@ -101,7 +91,7 @@ static int prof__read_cus(struct prof__dwlines *x) {
   Dwarf_CU *cu = NULL;
   Dwarf_Die cudie;
   uint8_t unit_type;
-  uint32_t cap = 0;
+  size_t cap = 0;
   while (dwarf_get_units(x->dw, cu, &cu, NULL, &unit_type, &cudie, NULL) ==
          0) {
     if (dwarf_tag(&cudie) != DW_TAG_compile_unit)

@@ -116,12 +116,12 @@ static int prof__access_reg(unw_addr_space_t as, unw_regnum_t reg,
   return 0;
 }
 
-static int prof__access_fpreg(unw_addr_space_t as, unw_regnum_t reg,
-                              unw_fpreg_t *val, int write, void *arg) {
+int prof__unw_no_fpreg(unw_addr_space_t as, unw_regnum_t reg,
+                       unw_fpreg_t *val, int write, void *arg) {
   return -UNW_EBADREG;
 }
 
-static int prof__resume(unw_addr_space_t as, unw_cursor_t *c, void *arg) {
+int prof__unw_no_resume(unw_addr_space_t as, unw_cursor_t *c, void *arg) {
   return -UNW_EINVAL;
 }
 
@@ -131,8 +131,8 @@ static unw_accessors_t prof__accessors = {
     .get_dyn_info_list_addr = prof__get_dyn_info_list_addr,
     .access_mem = prof__access_mem,
     .access_reg = prof__access_reg,
-    .access_fpreg = prof__access_fpreg,
-    .resume = prof__resume,
+    .access_fpreg = prof__unw_no_fpreg,
+    .resume = prof__unw_no_resume,
 };
 
 static void *prof__sym(void *lib, const char *name, int *ok) {

@@ -145,24 +145,14 @@ static int prof__probe_dyn(unw_addr_space_t as, unw_word_t *a, void *arg) {
   return -UNW_ENOINFO;
 }
 
-static int prof__probe_fpreg(unw_addr_space_t as, unw_regnum_t reg,
-                             unw_fpreg_t *val, int write, void *arg) {
-  return -UNW_EBADREG;
-}
-
-static int prof__probe_resume(unw_addr_space_t as, unw_cursor_t *c,
-                              void *arg) {
-  return -UNW_EINVAL;
-}
-
 static unw_accessors_t prof__probe_accessors = {
     .find_proc_info = prof__probe_find,
     .put_unwind_info = prof__probe_put,
     .get_dyn_info_list_addr = prof__probe_dyn,
     .access_mem = prof__probe_mem,
     .access_reg = prof__probe_reg,
-    .access_fpreg = prof__probe_fpreg,
-    .resume = prof__probe_resume,
+    .access_fpreg = prof__unw_no_fpreg,
+    .resume = prof__unw_no_resume,
 };
 
 /* Sets the registers of run r (0 or 1): SP, FP and the rest each move by

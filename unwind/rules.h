@@ -96,6 +96,13 @@ struct prof__unw_api {
   void (*flush)(unw_addr_space_t, unw_word_t, unw_word_t);
 };
 
+/* Accessors that both address spaces (the unwinder's and the prober's)
+ * leave unsupported: no floating-point registers, no resuming. */
+PROF__HIDDEN int prof__unw_no_fpreg(unw_addr_space_t as, unw_regnum_t reg,
+                                    unw_fpreg_t *val, int write, void *arg);
+PROF__HIDDEN int prof__unw_no_resume(unw_addr_space_t as, unw_cursor_t *c,
+                                     void *arg);
+
 /* find_proc_info over the module images: the module's PT_GNU_EH_FRAME
  * binary-search table, as UNW_INFO_FORMAT_REMOTE_TABLE. arg is handed on
  * to the search (it is the accessors' arg). Defined in dwarf.c. */
