@@ -107,10 +107,14 @@ def test_rate():
 
 
 # ---- fairness -------------------------------------------------------------
-def fair(mode):
+def fair(mode, unit_ms):
+    # A thread's CPU after its last sample is not in the profile. timer
+    # mode fires at most once per 4 ms kernel tick, so on a loaded machine
+    # that tail reaches a few ticks: its unit is longer, to keep the tail
+    # well inside the 10% the issue allows.
     out = os.path.join(TMP, f"fair-{mode}.json")
-    r, _ = run([host("trig_threads"), "fair", "100"], out, LIBPROF_HZ=1000,
-               LIBPROF_MODE=mode)
+    r, _ = run([host("trig_threads"), "fair", str(unit_ms)], out,
+               LIBPROF_HZ=1000, LIBPROF_MODE=mode)
     used = {l.split()[1]: int(l.split()[2]) for l in r.stdout.splitlines()}
     p = Profile(out)
     w = [thread(p, f"fair-{k}")[0] for k in range(1, 9)]
@@ -124,8 +128,8 @@ def fair(mode):
 
 
 def test_fairness():
-    fair("cpu")
-    fair("timer")
+    fair("cpu", 100)
+    fair("timer", 300)
     out = os.path.join(TMP, "many.json")
     run([host("trig_threads"), "many"], out, LIBPROF_HZ=1000)
     p = Profile(out)
