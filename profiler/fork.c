@@ -24,12 +24,16 @@ void prof__out_for_pid(struct prof__config *c, pid_t pid) {
     prof__config_expand_out(c->out_pattern, pid, c->out, sizeof(c->out));
     return;
   }
-  const char *slash = strrchr(c->out, '/');
-  const char *base = slash ? slash + 1 : c->out;
+  /* From the path as given, not from c->out: a parent's own path may
+   * already carry its pid, and a grandchild must not add a second one. */
+  char orig[sizeof(c->out)];
+  prof__config_expand_out(c->out_pattern, pid, orig, sizeof(orig));
+  const char *slash = strrchr(orig, '/');
+  const char *base = slash ? slash + 1 : orig;
   /* A leading dot (".prof") is part of the name, not an extension. */
   const char *dot = base[0] ? strchr(base + 1, '.') : NULL;
-  size_t stem = dot ? (size_t)(dot - c->out) : strlen(c->out);
-  snprintf(buf, sizeof(buf), "%.*s.%ld%s", (int)stem, c->out, (long)pid,
+  size_t stem = dot ? (size_t)(dot - orig) : strlen(orig);
+  snprintf(buf, sizeof(buf), "%.*s.%ld%s", (int)stem, orig, (long)pid,
            dot ? dot : "");
   memcpy(c->out, buf, sizeof(buf));
 }

@@ -217,6 +217,13 @@ def fork_case(pattern, fork_opt):
     check(cp.weight_where(lambda n: "child_work" in n) > 0.2e9 and
           cp.weight_where(lambda n: "parent_after" in n) == 0,
           f"{tag}: child's own {os.path.basename(child_out)} has child_work")
+    g = kv["grandchild"]
+    g_out = out.replace("%p", g) if "%p" in out else \
+        out.replace(".json", f".{g}.json")  # one pid, not the child's too
+    check(os.path.exists(g_out) and
+          Profile(g_out).weight_where(lambda n: "grandchild_work" in n) > 0.1e9
+          and cp.weight_where(lambda n: "grandchild_work" in n) == 0,
+          f"{tag}: grandchild's own {os.path.basename(g_out)}")
 
 
 def test_fork():

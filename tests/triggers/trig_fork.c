@@ -1,5 +1,6 @@
 /* Fork and exec host.
- *   child PARENT_OUT   burns in parent_before, forks; the child burns in
+ *   child PARENT_OUT   burns in parent_before, forks; the child forks a
+ *                      grandchild (grandchild_work), then burns in
  *                      child_work and exits; the parent checks that
  *                      PARENT_OUT does not exist yet, burns in parent_after
  *   bigfork MB N       touches MB MiB, then forks N times (children _exit)
@@ -28,6 +29,9 @@ __attribute__((noinline)) static void parent_after(void) {
 __attribute__((noinline)) static void child_work(void) {
   TRIG_BURN(300000000u);
 }
+__attribute__((noinline)) static void grandchild_work(void) {
+  TRIG_BURN(200000000u);
+}
 
 static int wait_ok(pid_t pid) {
   int st;
@@ -51,6 +55,14 @@ static int run_child(const char *pattern) {
   parent_before();
   pid_t pid = fork();
   if (pid == 0) {
+    pid_t g = fork(); /* a fork of a fork names its file after itself */
+    if (g == 0) {
+      grandchild_work();
+      exit(0);
+    }
+    if (g < 0 || !wait_ok(g))
+      exit(1);
+    printf("grandchild %d\n", (int)g);
     child_work();
     exit(0);
   }
