@@ -48,3 +48,7 @@ void prof__on_signal(int sig, siginfo_t *si, void *uc) {
   atomic_fetch_sub(&prof__handlers_running, 1);
   errno = saved_errno;
 }
+
+int prof__handler_is_ours(const struct sigaction *sa) {
+  return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == prof__on_signal;
+}

@@ -37,13 +37,9 @@ static void prof__say(const char *line) {
 static struct sigaction prof__orig_action;
 static int prof__orig_sig;
 
-static int prof__is_ours(const struct sigaction *sa) {
-  return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == prof__on_signal;
-}
-
 static int prof__is_theirs(const struct sigaction *sa) {
   if (sa->sa_flags & SA_SIGINFO)
-    return sa->sa_sigaction != prof__on_signal;
+    return !prof__handler_is_ours(sa);
   return sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN;
 }
 
@@ -78,7 +74,7 @@ static int prof__install(struct prof__session *s) {
   sigemptyset(&sa.sa_mask);
   if (sigaction(s->cfg.signal, NULL, &s->old_action) != 0)
     return PROF_ESIGNAL;
-  if (prof__is_ours(&s->old_action)) {
+  if (prof__handler_is_ours(&s->old_action)) {
     if (prof__orig_sig == s->cfg.signal)
       s->old_action = prof__orig_action;
     else
@@ -102,7 +98,7 @@ static int prof__install(struct prof__session *s) {
  * leave its handler in place. */
 static void prof__uninstall(struct prof__session *s) {
   struct sigaction ign, cur;
-  if (sigaction(s->cfg.signal, NULL, &cur) != 0 || !prof__is_ours(&cur))
+  if (sigaction(s->cfg.signal, NULL, &cur) != 0 || !prof__handler_is_ours(&cur))
     return;
   memset(&ign, 0, sizeof(ign));
   ign.sa_handler = SIG_IGN;

@@ -55,6 +55,9 @@ PROF__HIDDEN extern _Atomic int prof__handlers_running;
 /* The signal handler (handler.c). */
 PROF__HIDDEN void prof__on_signal(int sig, siginfo_t *si, void *uc);
 
+/* 1 if the disposition sa is libprof's handler. Not called by it. */
+PROF__HIDDEN int prof__handler_is_ours(const struct sigaction *sa);
+
 /* Weight of a sample taken now on this thread. PROF__SIGSAFE. */
 PROF__HIDDEN uint64_t prof__thread_weight(const struct prof__sampler *s,
                                           int32_t tid, uint64_t *now_mono);

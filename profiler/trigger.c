@@ -24,7 +24,7 @@ int prof__trigger_handler_ours(int sig) {
   struct sigaction sa;
   if (sigaction(sig, NULL, &sa) != 0)
     return 0;
-  return (sa.sa_flags & SA_SIGINFO) && sa.sa_sigaction == prof__on_signal;
+  return prof__handler_is_ours(&sa);
 }
 
 /* A signal with the default disposition that this thread does not block

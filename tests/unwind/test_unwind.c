@@ -9,7 +9,7 @@
  * - invalidation: a library loaded where a dlclosed one was, with the same
  *   code layout but other frame sizes, is not unwound with the old rules;
  * - the rule table itself: growth, lookups, sweeping unloaded modules. */
-#include <CUnit/Basic.h>
+#include "cu_suite.h"
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
@@ -378,20 +378,16 @@ int main(void) {
     return 1;
   }
   prof__unwinder_set_fast(slow, 0);
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 1;
-  CU_pSuite s = CU_add_suite("unwind", NULL, NULL);
-  CU_add_test(s, "rule table", test_rules_table);
-  CU_add_test(s, "equivalence, raise()", test_equivalence_raise);
-  CU_add_test(s, "equivalence, threads", test_equivalence_threads);
-  CU_add_test(s, "robustness", test_robustness);
-  CU_add_test(s, "invalidation", test_invalidation);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures();
-  CU_cleanup_registry();
+  static const struct cu_test tests[] = {
+      {"rule table", test_rules_table},
+      {"equivalence, raise()", test_equivalence_raise},
+      {"equivalence, threads", test_equivalence_threads},
+      {"robustness", test_robustness},
+      {"invalidation", test_invalidation},
+  };
+  int rc = cu_run_suite("unwind", tests, CU_COUNT(tests));
   prof__unwinder_free(fast);
   prof__unwinder_free(slow);
   prof__modules_free(ms);
-  return failed ? 1 : 0;
+  return rc;
 }
