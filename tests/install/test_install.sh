@@ -18,12 +18,36 @@ bad=$(nm -D --defined-only "$libdir/libprof.so" | awk '{print $3}' |
 if [ -n "$bad" ]; then echo "unexpected exports: $bad"; exit 1; fi
 
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
+# The private dependencies are named through Requires.private, not by hand.
+pkg-config --print-requires-private libprof | grep -q '^libdw'
 cc -o "$tmp/pc_consumer" "$src/consumer/consumer.c" $(pkg-config --cflags --libs libprof)
 LD_LIBRARY_PATH="$libdir" "$tmp/pc_consumer" "$tmp/pc.json"
-echo "ok   pkg-config consumer"
+echo "ok   pkg-config consumer (shared)"
+cc -o "$tmp/pcs_consumer" "$src/consumer/consumer.c" -Wl,-Bstatic \
+   $(pkg-config --cflags --libs-only-L libprof) -lprof -Wl,-Bdynamic \
+   $(pkg-config --static --libs-only-l libprof | sed 's/-lprof//')
+! ldd "$tmp/pcs_consumer" | grep -q libprof.so
+"$tmp/pcs_consumer" "$tmp/pcs.json"
+echo "ok   pkg-config consumer (static)"
 
 cmake -S "$src/consumer" -B "$tmp/cb" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
 cmake --build "$tmp/cb" >/dev/null
 LD_LIBRARY_PATH="$libdir" "$tmp/cb/consumer" "$tmp/cm.json"
-echo "ok   find_package consumer"
-echo "2 passed, 0 failed"
+echo "ok   find_package consumer (libprof::libprof)"
+cmake -S "$src/consumer" -B "$tmp/cs" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
+      -DCONSUMER_STATIC=ON >/dev/null
+cmake --build "$tmp/cs" >/dev/null
+! ldd "$tmp/cs/consumer" | grep -q libprof.so
+"$tmp/cs/consumer" "$tmp/cs.json"
+echo "ok   find_package consumer (libprof::prof_static)"
+
+# BUILD_TESTING=OFF: the library and the CLI configure and build without
+# the test-only dependencies (CUnit, Python, Node, gperftools).
+cmake -S "$src/../.." -B "$tmp/lean" -DBUILD_TESTING=OFF >/dev/null
+cmake --build "$tmp/lean" -j2 --target prof prof_static libprof_tool >/dev/null
+if grep -E '^(CUNIT_FOUND|NODE|Python3_EXECUTABLE|PROF_GPERF_LIBRARY)[:=]' \
+   "$tmp/lean/CMakeCache.txt"; then
+  echo "BUILD_TESTING=OFF still looks for test dependencies"; exit 1
+fi
+echo "ok   BUILD_TESTING=OFF build"
+echo "5 passed, 0 failed"
