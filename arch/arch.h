@@ -8,10 +8,7 @@
 
 #include <stdint.h>
 
-#define PROF__HIDDEN __attribute__((visibility("hidden")))
-/* Marks a function that the signal handler may call. It must use only
- * async-signal-safe operations: no malloc, locks, stdio, or lazy TLS. */
-#define PROF__SIGSAFE
+#include "base/common.h"
 
 #if defined(__x86_64__)
 #include "arch/x86_64.h"

@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export/hash.h"
+#include "base/grow.h"
+#include "base/hash.h"
 #include "export/out.h"
 #include "export/writers.h"
 #include "libprof.h"

@@ -8,7 +8,7 @@
 #include <protobuf-c/protobuf-c.h>
 #include <stdio.h>
 
-#define PROF__HIDDEN __attribute__((visibility("hidden")))
+#include "base/common.h"
 
 struct prof__gz;
 

@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export/hash.h"
+#include "base/grow.h"
+#include "base/hash.h"
 
 #define PROF__ARENA_CHUNK (64u * 1024u)
 

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROF__HIDDEN __attribute__((visibility("hidden")))
+#include "base/common.h"
 
 /* Frame flags. */
 #define PROF__FRAME_INLINED 0x1u   /* inlined into the next outer frame */

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define PROF__HIDDEN __attribute__((visibility("hidden")))
+#include "base/common.h"
 #define PROF__OUT_BUF 16384
 
 struct prof__out {

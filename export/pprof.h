@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "export/hash.h"
+#include "base/hash.h"
 #include "export/model.h"
 #include "export/proto/profile.pb-c.h"
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export/hash.h"
+#include "base/hash.h"
 #include "export/writers.h"
 #include "libprof.h"
 

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 
 #include "export/funcs.h"
-#include "export/hash.h"
+#include "base/hash.h"
 #include "export/out.h"
 #include "export/writers.h"
 #include "libprof.h"

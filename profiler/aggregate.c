@@ -1,6 +1,7 @@
 #include "profiler/aggregate.h"
 
-#include "export/hash.h" /* prof__grow */
+#include "base/grow.h"
+#include "base/hash.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,72 +15,50 @@ void prof__agg_init(struct prof__agg *a) { memset(a, 0, sizeof(*a)); }
 
 void prof__agg_destroy(struct prof__agg *a) {
   free(a->entries);
-  free(a->table);
+  prof__hash_free(&a->index);
   free(a->arena);
   free(a->threads);
   memset(a, 0, sizeof(*a));
 }
 
-static uint64_t prof__hash(int32_t tid, const struct prof__rawframe *f,
-                           uint32_t n) {
-  uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)(uint32_t)tid;
-  for (uint32_t i = 0; i < n; i++) {
-    h = (h ^ f[i].pc) * 0x100000001b3ull;
-    h = (h ^ ((uint64_t)f[i].id << 8 | f[i].kind)) * 0x100000001b3ull;
-  }
-  return h ^ (h >> 29);
-}
-
-static int prof__rehash(struct prof__agg *a) {
-  size_t size = a->tablesize ? a->tablesize * 2 : 1024;
-  uint32_t *t = calloc(size, sizeof(*t));
-  if (!t)
-    return -1;
-  for (size_t i = 0; i < a->nentries; i++) {
-    size_t j = a->entries[i].hash & (size - 1);
-    while (t[j])
-      j = (j + 1) & (size - 1);
-    t[j] = (uint32_t)(i + 1);
-  }
-  free(a->table);
-  a->table = t;
-  a->tablesize = size;
-  return 0;
+static uint64_t prof__stack_hash(int32_t tid, const struct prof__rawframe *f,
+                                 uint32_t n) {
+  uint64_t h = prof__hash_u64(0, (uint64_t)(uint32_t)tid);
+  return prof__hash_bytes(h, f, n * sizeof(*f));
 }
 
 static int prof__same_stack(const struct prof__agg *a,
-                            const struct prof__agg_entry *e, uint64_t h,
-                            int32_t tid, const struct prof__rawframe *f,
-                            uint32_t n) {
-  return e->hash == h && e->tid == tid && e->nframes == n &&
+                            const struct prof__agg_entry *e, int32_t tid,
+                            const struct prof__rawframe *f, uint32_t n) {
+  return e->tid == tid && e->nframes == n &&
          memcmp(a->arena + e->off, f, n * sizeof(*f)) == 0;
 }
 
 int prof__agg_add(struct prof__agg *a, int32_t tid,
                   const struct prof__rawframe *f, uint32_t n,
                   uint64_t weight_ns) {
-  if ((a->nentries + 1) * 2 > a->tablesize && prof__rehash(a) != 0)
-    return -1;
-  uint64_t h = prof__hash(tid, f, n);
-  size_t j = h & (a->tablesize - 1);
-  for (; a->table[j]; j = (j + 1) & (a->tablesize - 1)) {
-    struct prof__agg_entry *e = &a->entries[a->table[j] - 1];
-    if (prof__same_stack(a, e, h, tid, f, n)) {
+  uint64_t h = prof__stack_hash(tid, f, n);
+  struct prof__hash_iter it;
+  for (prof__hash_find(&a->index, h, &it); it.index != UINT32_MAX;
+       prof__hash_next(&it)) {
+    struct prof__agg_entry *e = &a->entries[it.index];
+    if (prof__same_stack(a, e, tid, f, n)) {
       e->count++;
       e->weight_ns += weight_ns;
       return 0;
     }
   }
-  if (prof__grow((void **)&a->entries, &a->capentries, a->nentries + 1,
+  if (a->nentries >= UINT32_MAX - 1 ||
+      prof__grow((void **)&a->entries, &a->capentries, a->nentries + 1,
                  sizeof(*a->entries)) ||
       prof__grow((void **)&a->arena, &a->caparena, a->narena + n,
-                 sizeof(*a->arena)))
+                 sizeof(*a->arena)) ||
+      prof__hash_insert(&a->index, h, (uint32_t)a->nentries) != 0)
     return -1;
   memcpy(a->arena + a->narena, f, n * sizeof(*f));
-  a->entries[a->nentries] =
-      (struct prof__agg_entry){h, tid, n, a->narena, 1, weight_ns};
+  a->entries[a->nentries++] =
+      (struct prof__agg_entry){tid, n, a->narena, 1, weight_ns};
   a->narena += n;
-  a->table[j] = (uint32_t)++a->nentries;
   return 0;
 }
 

@@ -5,10 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/hash.h"
 #include "profiler/stack.h"
 
 struct prof__agg_entry {
-  uint64_t hash;
   int32_t tid;
   uint32_t nframes;
   size_t off;      /* first frame in the arena (innermost first) */
@@ -24,8 +24,7 @@ struct prof__agg_thread {
 struct prof__agg {
   struct prof__agg_entry *entries;
   size_t nentries, capentries;
-  uint32_t *table; /* open addressing: entry index + 1, 0 = empty */
-  size_t tablesize;
+  struct prof__hash_table index; /* stack hash -> entry */
   struct prof__rawframe *arena;
   size_t narena, caparena;
   struct prof__agg_thread *threads;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
+#include "base/hash.h"
 #include "libprof.h"
 #include "profiler/runtime.h"
 
@@ -12,15 +14,15 @@ struct prof__loc {
   uint64_t pc;
   uint32_t id, kind;
   uint32_t first, n; /* span in prof__builder.spans */
-  int used;
 };
 
 struct prof__builder {
   struct prof__model *m;
   struct prof__modules *ms;
   struct prof__natsym *ns;
-  struct prof__loc *locs;
-  size_t nlocs, locsize;
+  struct prof__loc *locs; /* in order of first sight */
+  size_t nlocs, caplocs;
+  struct prof__hash_table locindex; /* location -> locs index */
   uint32_t *spans;
   size_t nspans, capspans;
   int32_t *modmap; /* module id -> model module index + 1 */
@@ -33,14 +35,9 @@ struct prof__builder {
 };
 
 static int prof__span_push(struct prof__builder *b, uint32_t frame) {
-  if (b->nspans == b->capspans) {
-    size_t cap = b->capspans ? b->capspans * 2 : 1024;
-    void *p = realloc(b->spans, cap * sizeof(*b->spans));
-    if (!p)
-      return -1;
-    b->spans = p;
-    b->capspans = cap;
-  }
+  if (prof__grow((void **)&b->spans, &b->capspans, b->nspans + 1,
+                 sizeof(*b->spans)))
+    return -1;
   b->spans[b->nspans++] = frame;
   return 0;
 }
@@ -112,29 +109,8 @@ static int prof__truncated_frame(struct prof__builder *b) {
 }
 
 static uint64_t prof__loc_hash(const struct prof__rawframe *r) {
-  uint64_t h = (r->pc ^ ((uint64_t)r->id << 40) ^ ((uint64_t)r->kind << 60));
-  h *= 0x9e3779b97f4a7c15ull;
-  return h ^ (h >> 31);
-}
-
-static int prof__loc_grow(struct prof__builder *b) {
-  size_t size = b->locsize ? b->locsize * 2 : 4096;
-  struct prof__loc *t = calloc(size, sizeof(*t));
-  if (!t)
-    return -1;
-  for (size_t i = 0; i < b->locsize; i++) {
-    if (!b->locs[i].used)
-      continue;
-    struct prof__rawframe r = {b->locs[i].pc, b->locs[i].id, b->locs[i].kind};
-    size_t j = prof__loc_hash(&r) & (size - 1);
-    while (t[j].used)
-      j = (j + 1) & (size - 1);
-    t[j] = b->locs[i];
-  }
-  free(b->locs);
-  b->locs = t;
-  b->locsize = size;
-  return 0;
+  uint64_t h = prof__hash_u64(0, r->pc);
+  return prof__hash_u64(h, (uint64_t)r->id << 32 | r->kind);
 }
 
 static int prof__expand(struct prof__builder *b, const struct prof__rawframe *r) {
@@ -153,21 +129,25 @@ static int prof__expand(struct prof__builder *b, const struct prof__rawframe *r)
 /* The frames of a location, resolving it on first sight. */
 static const struct prof__loc *prof__locate(struct prof__builder *b,
                                             const struct prof__rawframe *r) {
-  if ((b->nlocs + 1) * 2 > b->locsize && prof__loc_grow(b) != 0)
-    return NULL;
-  size_t j = prof__loc_hash(r) & (b->locsize - 1);
-  for (; b->locs[j].used; j = (j + 1) & (b->locsize - 1)) {
-    const struct prof__loc *l = &b->locs[j];
+  uint64_t h = prof__loc_hash(r);
+  struct prof__hash_iter it;
+  for (prof__hash_find(&b->locindex, h, &it); it.index != UINT32_MAX;
+       prof__hash_next(&it)) {
+    const struct prof__loc *l = &b->locs[it.index];
     if (l->pc == r->pc && l->id == r->id && l->kind == r->kind)
       return l;
   }
   size_t first = b->nspans;
-  if (prof__expand(b, r) != 0)
+  if (b->nlocs >= UINT32_MAX - 1 ||
+      prof__grow((void **)&b->locs, &b->caplocs, b->nlocs + 1,
+                 sizeof(*b->locs)) ||
+      prof__expand(b, r) != 0 ||
+      prof__hash_insert(&b->locindex, h, (uint32_t)b->nlocs) != 0)
     return NULL;
-  b->locs[j] = (struct prof__loc){r->pc, r->id, r->kind, (uint32_t)first,
-                                  (uint32_t)(b->nspans - first), 1};
-  b->nlocs++;
-  return &b->locs[j];
+  b->locs[b->nlocs] = (struct prof__loc){r->pc, r->id, r->kind,
+                                         (uint32_t)first,
+                                         (uint32_t)(b->nspans - first)};
+  return &b->locs[b->nlocs++];
 }
 
 /* Appends the model frames of one aggregated stack, root first. */
@@ -179,14 +159,8 @@ static int prof__entry_stack(struct prof__builder *b,
     const struct prof__loc *l = prof__locate(b, &f[i]);
     if (!l)
       return -1;
-    if (*len + l->n > *cap) {
-      size_t c = (*len + l->n) * 2;
-      void *p = realloc(*stack, c * sizeof(**stack));
-      if (!p)
-        return -1;
-      *stack = p;
-      *cap = c;
-    }
+    if (prof__grow((void **)stack, cap, *len + l->n, sizeof(**stack)))
+      return -1;
     for (uint32_t k = l->n; k-- > 0;) /* chain is innermost first */
       (*stack)[(*len)++] = b->spans[l->first + k];
   }
@@ -258,6 +232,7 @@ int prof__build_model(const struct prof__agg *a, struct prof__modules *ms,
   prof__end_batches(&b);
   free(b.modmap);
   free(b.locs);
+  prof__hash_free(&b.locindex);
   free(b.spans);
   if (err) {
     prof__model_free(b.m);

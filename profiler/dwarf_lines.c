@@ -1,5 +1,5 @@
 /* See dwarf_lines.h for why each CU is indexed once. */
-#include "export/hash.h" /* prof__grow */
+#include "base/grow.h"
 #include "profiler/dwarf_lines.h"
 
 #include <dwarf.h>

@@ -1,5 +1,4 @@
-/* Open-addressing hash index used by the model and the writers (plus the
- * growable arrays it indexes): it maps a
+/* The one open-addressing hash index (collector, model and writers): it maps a
  * 64-bit content hash to 32-bit entry indices of an array the caller owns,
  * and leaves content comparison to the caller (probe with
  * prof__hash_find/prof__hash_next, compare, insert when absent).
@@ -7,13 +6,13 @@
  * Each slot keeps 32 bits of the hash, so growing never needs the content
  * and probing skips most non-matching entries without touching it.
  * Not thread-safe (one owner); never used in a signal handler. */
-#ifndef PROF_EXPORT_HASH_H
-#define PROF_EXPORT_HASH_H
+#ifndef PROF_BASE_HASH_H
+#define PROF_BASE_HASH_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROF__HIDDEN __attribute__((visibility("hidden")))
+#include "base/common.h"
 #define PROF__HASH_SEED 0x9e3779b97f4a7c15ull
 
 struct prof__hash_slot {
@@ -64,11 +63,5 @@ PROF__HIDDEN int prof__hash_insert(struct prof__hash_table *t, uint64_t h,
 
 /* Releases the slots; the table is empty and reusable afterwards. */
 PROF__HIDDEN void prof__hash_free(struct prof__hash_table *t);
-
-/* Grows the array *arr of *cap elements of elem_size bytes (doubling,
- * from 16) until it holds `need`. The arrays indexed by these tables use
- * it. Returns 0, or -1 on ENOMEM with *arr and *cap unchanged. */
-PROF__HIDDEN int prof__grow(void **arr, size_t *cap, size_t need,
-                            size_t elem_size);
 
 #endif

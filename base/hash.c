@@ -1,6 +1,6 @@
 /* Open-addressing hash index (see hash.h). Linear probing: entries are
  * never removed, so no tombstones are needed. */
-#include "export/hash.h"
+#include "base/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -102,18 +102,4 @@ void prof__hash_free(struct prof__hash_table *t) {
   t->slots = NULL;
   t->cap = 0;
   t->len = 0;
-}
-
-int prof__grow(void **arr, size_t *cap, size_t need, size_t elem_size) {
-  if (need <= *cap)
-    return 0;
-  size_t ncap = *cap ? *cap : 16;
-  while (ncap < need)
-    ncap *= 2;
-  void *n = realloc(*arr, ncap * elem_size);
-  if (n == NULL)
-    return -1;
-  *arr = n;
-  *cap = ncap;
-  return 0;
 }
