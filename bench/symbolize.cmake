@@ -6,7 +6,7 @@
 # It links libprof's objects to reach the internal symbolizer.
 add_executable(bench_symbolize ${CMAKE_CURRENT_LIST_DIR}/symbolize.c
                ${CMAKE_CURRENT_LIST_DIR}/symbolize_export.c
-               $<TARGET_OBJECTS:prof_obj>)
+               ${PROF_OBJECTS})
 target_include_directories(bench_symbolize PRIVATE ${CMAKE_SOURCE_DIR}
     ${CMAKE_SOURCE_DIR}/include ${CMAKE_BINARY_DIR} ${UNWIND_INCLUDE_DIRS})
 target_compile_options(bench_symbolize PRIVATE -O2 ${PROF_WARNINGS})

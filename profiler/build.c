@@ -7,7 +7,7 @@
 #include "base/grow.h"
 #include "base/hash.h"
 #include "libprof.h"
-#include "profiler/runtime.h"
+#include "sigpath/runtime.h"
 
 /* Location -> the model frames it expands to (innermost first). */
 struct prof__loc {

@@ -12,9 +12,9 @@
 #include "export/export.h"
 #include "profiler/aggregate.h"
 #include "profiler/build.h"
-#include "profiler/stats.h"
+#include "sigpath/stats.h"
 #include "profiler/symbolize.h"
-#include "profiler/thread.h"
+#include "sigpath/thread.h"
 #include "profiler/thread_names.h"
 #include "unwind/unwind.h"
 

@@ -1,11 +1,8 @@
-#include "profiler/runtime.h"
+#include "sigpath/runtime.h"
 
 #include <pthread.h>
 #include <string.h>
 
-struct prof__runtime prof__runtimes[PROF_MAX_RUNTIMES];
-_Atomic uint32_t prof__runtimes_live;
-void (*prof__runtimes_context[PROF_MAX_RUNTIMES])(void *);
 static pthread_mutex_t prof__runtimes_lock = PTHREAD_MUTEX_INITIALIZER;
 static int prof__nruntimes;
 

@@ -10,8 +10,8 @@
 
 #include "profiler/collector.h"
 #include "profiler/fork.h"
-#include "profiler/stats.h"
-#include "profiler/thread.h"
+#include "sigpath/stats.h"
+#include "sigpath/thread.h"
 #include "profiler/threads.h"
 #include "profiler/trigger.h"
 

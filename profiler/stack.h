@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "arch/arch.h"
-#include "profiler/sample.h"
+#include "sigpath/sample.h"
 
 enum prof__raw_kind {
   PROF__RAW_LEAF = 1,    /* native: the interrupted PC itself          */

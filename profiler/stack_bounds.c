@@ -1,9 +1,7 @@
 /* Per-thread facts the handler needs and may not compute itself. */
 #include <pthread.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
-#include "profiler/thread.h"
+#include "sigpath/thread.h"
 
 void prof__thread_note_stack(void) {
   pthread_attr_t attr;
@@ -19,13 +17,6 @@ void prof__thread_note_stack(void) {
     prof__tls.stack_hi = (uintptr_t)addr + size;
   }
   pthread_attr_destroy(&attr);
-}
-
-PROF__SIGSAFE int32_t prof__thread_tid(void) {
-  int32_t tid = prof__tls.tid;
-  if (tid == 0)
-    prof__tls.tid = tid = (int32_t)syscall(SYS_gettid);
-  return tid;
 }
 
 /* In a forked child the one thread left has a new tid. */

@@ -16,7 +16,7 @@
 
 #include "libprof.h"
 #include "profiler/session.h"
-#include "profiler/thread.h"
+#include "sigpath/thread.h"
 #include "profiler/thread_names.h"
 #include "profiler/trigger.h"
 

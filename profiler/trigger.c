@@ -14,12 +14,6 @@
 
 #include "profiler/threads.h"
 
-clockid_t prof__tid_cpuclock(pid_t tid) {
-  /* MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) of the kernel ABI, what
-   * pthread_getcpuclockid computes for a pthread_t. */
-  return (clockid_t)((~(unsigned)tid << 3) | 6);
-}
-
 int prof__trigger_handler_ours(int sig) {
   struct sigaction sa;
   if (sigaction(sig, NULL, &sa) != 0)

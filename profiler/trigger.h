@@ -22,6 +22,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "base/time.h"
 #include "profiler/session.h"
 
 /* One thread's trigger. fd and timer are both "none" for itimer and wall. */
@@ -110,8 +111,5 @@ PROF__HIDDEN int prof__trigger_handler_ours(int sig);
 
 /* Monitor: our handler was replaced; disarm everything (sampler thread). */
 PROF__HIDDEN void prof__trigger_on_replaced(struct prof__session *s);
-
-/* CPU clock id of another thread of this process. */
-PROF__HIDDEN clockid_t prof__tid_cpuclock(pid_t tid);
 
 #endif

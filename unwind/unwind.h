@@ -15,7 +15,7 @@
 #include <sys/types.h>
 
 #include "arch/arch.h"
-#include "profiler/sample.h"
+#include "sigpath/sample.h"
 #include "unwind/modules.h"
 
 enum prof__unwind_mode {
@@ -30,17 +30,6 @@ enum prof__unwind_status {
   PROF__UNWIND_FAILED = 2    /* stopped early: no unwind info, snapshot
                                 too short, corrupt stack                */
 };
-
-/* Copies up to max_bytes of the stack from the interrupted stack pointer
- * into smp->stack and sets stack_addr/stack_len. Takes smp->regs as
- * filled already. When the interrupted sp lies in the thread's known stack
- * [lo, hi) (0, 0 = unknown), the bytes up to hi are mapped, so a memcpy
- * suffices; otherwise (unknown bounds, sigaltstack, a coroutine's stack)
- * the copy is fault-free through process_vm_readv on our own pid.
- * PROF__SIGSAFE. */
-PROF__HIDDEN void prof__stack_capture(struct prof__sample *smp,
-                                      size_t max_bytes, pid_t pid,
-                                      uintptr_t lo, uintptr_t hi);
 
 struct prof__unwinder;
 

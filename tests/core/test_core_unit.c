@@ -13,7 +13,7 @@
 #include "export/export.h"
 #include "profiler/aggregate.h"
 #include "profiler/config.h"
-#include "profiler/ring.h"
+#include "sigpath/ring.h"
 #include "profiler/stack.h"
 
 /* ---- arch ------------------------------------------------------------ */

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "profiler/sample.h"
+#include "sigpath/sample.h"
 
 #define SNAP_STACK_BYTES 16384
 

@@ -7,8 +7,8 @@
  * locks, no allocation, so claim/publish are async-signal-safe. A producer
  * interrupted by another signal cannot deadlock the queue: the other
  * signal's handler claims a different slot. */
-#ifndef PROF_PROFILER_RING_H
-#define PROF_PROFILER_RING_H
+#ifndef PROF_SIGPATH_RING_H
+#define PROF_SIGPATH_RING_H
 
 #include <stdatomic.h>
 #include <stddef.h>

@@ -4,14 +4,14 @@
  * may call __tls_get_addr, which can allocate on a thread's first access.
  * libprof.so is loaded at start-up (linked or LD_PRELOAD), so its static
  * TLS block always exists. */
-#ifndef PROF_PROFILER_THREAD_H
-#define PROF_PROFILER_THREAD_H
+#ifndef PROF_SIGPATH_THREAD_H
+#define PROF_SIGPATH_THREAD_H
 
 #include <stdatomic.h>
 #include <stdint.h>
 
 #include "arch/arch.h"
-#include "profiler/sample.h"
+#include "sigpath/sample.h"
 
 /* Crossing records a thread can nest before overflow is counted. */
 #define PROF__SLICE_CAP 128

@@ -1,7 +1,7 @@
 /* Process-wide counters. Updated with relaxed atomics from the signal
  * handler and the crossing functions; reset when a session starts. */
-#ifndef PROF_PROFILER_STATS_H
-#define PROF_PROFILER_STATS_H
+#ifndef PROF_SIGPATH_STATS_H
+#define PROF_SIGPATH_STATS_H
 
 #include <stdatomic.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* The handler half of native unwinding: a fault-free stack copy. */
 #include <sys/uio.h>
 
-#include "unwind/unwind.h"
+#include "sigpath/capture.h"
 
 #define PROF__PAGE 4096u
 #define PROF__CAPTURE_IOV 80 /* pages per copy: 320 KiB max */

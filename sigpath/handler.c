@@ -2,11 +2,11 @@
  * no malloc, no locks, no stdio, only initial-exec TLS, bounded time. */
 #include <errno.h>
 
-#include "profiler/session.h"
-#include "profiler/slice.h"
-#include "profiler/stats.h"
-#include "profiler/thread.h"
-#include "unwind/unwind.h"
+#include "sigpath/sampler.h"
+#include "sigpath/slice.h"
+#include "sigpath/stats.h"
+#include "sigpath/thread.h"
+#include "sigpath/capture.h"
 
 struct prof__sampler *_Atomic prof__active;
 _Atomic int prof__handlers_running;

@@ -1,8 +1,8 @@
 /* The sample record: everything the signal handler captures, in one
  * fixed-size ring slot. The handler fills it; the collector reads it.
  * The stack bytes follow the header in the same slot. */
-#ifndef PROF_PROFILER_SAMPLE_H
-#define PROF_PROFILER_SAMPLE_H
+#ifndef PROF_SIGPATH_SAMPLE_H
+#define PROF_SIGPATH_SAMPLE_H
 
 #include <stdint.h>
 

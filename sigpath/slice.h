@@ -1,7 +1,7 @@
-#ifndef PROF_PROFILER_SLICE_H
-#define PROF_PROFILER_SLICE_H
+#ifndef PROF_SIGPATH_SLICE_H
+#define PROF_SIGPATH_SLICE_H
 
-#include "profiler/sample.h"
+#include "sigpath/sample.h"
 
 /* Copies the calling thread's context slice into smp (the innermost
  * PROF__SAMPLE_SLICE_MAX records) and runs the traceback hooks it needs:

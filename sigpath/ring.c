@@ -1,5 +1,5 @@
 /* See ring.h for the protocol. */
-#include "profiler/ring.h"
+#include "sigpath/ring.h"
 
 #include <linux/futex.h>
 #include <sys/mman.h>

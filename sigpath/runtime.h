@@ -3,8 +3,8 @@
  * Slots are written once under a mutex and published with a release store
  * of `live`; the signal handler reads them with an acquire load and no
  * lock. Slots are never reused, so a published slot never changes. */
-#ifndef PROF_PROFILER_RUNTIME_H
-#define PROF_PROFILER_RUNTIME_H
+#ifndef PROF_SIGPATH_RUNTIME_H
+#define PROF_SIGPATH_RUNTIME_H
 
 #include <stdatomic.h>
 #include <stddef.h>

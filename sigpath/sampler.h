@@ -1,0 +1,55 @@
+/* What the signal handler sees of a session: the sampler, read-only while
+ * the session is active, reached only through prof__active. */
+#ifndef PROF_SIGPATH_SAMPLER_H
+#define PROF_SIGPATH_SAMPLER_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "sigpath/ring.h"
+
+/* CPU time threads had when the session started, so that a thread's first
+ * sample weighs only the time since the start. Written before the signal
+ * is armed, read-only afterwards (open addressing on tid). */
+#define PROF__BASELINE_SLOTS 4096
+struct prof__baseline {
+  int32_t tid; /* 0 = empty */
+  uint64_t cpu_ns;
+};
+
+/* What the signal handler needs; read-only while the session is active. */
+struct prof__sampler {
+  uint32_t gen;          /* session generation, see struct prof__tls    */
+  pid_t pid;
+  int wall;              /* weights are wall time, not thread CPU time  */
+  uint64_t period_ns;
+  size_t stack_bytes;
+  struct prof__ring ring;
+  struct prof__baseline baseline[PROF__BASELINE_SLOTS];
+};
+
+/* The active sampler, or NULL; the handler's only entry to the session. */
+PROF__HIDDEN extern struct prof__sampler *_Atomic prof__active;
+/* Handlers between entry and exit; prof_stop waits for 0. */
+PROF__HIDDEN extern _Atomic int prof__handlers_running;
+
+/* The signal handler (handler.c). */
+PROF__HIDDEN void prof__on_signal(int sig, siginfo_t *si, void *uc);
+
+/* 1 if the disposition sa is libprof's handler. Not called by it. */
+PROF__HIDDEN int prof__handler_is_ours(const struct sigaction *sa);
+
+/* Weight of a sample taken now on this thread. PROF__SIGSAFE. */
+PROF__HIDDEN uint64_t prof__thread_weight(const struct prof__sampler *s,
+                                          int32_t tid, uint64_t *now_mono);
+
+PROF__HIDDEN uint64_t prof__now_ns(clockid_t clk);
+
+/* Fills the baseline table from /proc/self/task (profiler/baseline.c).
+ * Not AS-safe; called before the signal is armed. */
+PROF__HIDDEN void prof__baseline_fill(struct prof__sampler *s);
+
+#endif
