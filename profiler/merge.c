@@ -1,4 +1,5 @@
-/* The merge rule of DESIGN.md, innermost to outermost:
+/* The merge rule (docs/design.md, "The context slice and the merge"),
+ * innermost to outermost:
  *
  *   for k = K-1 down to 0:
  *     above = native frames not yet emitted whose sp < e[k].sp

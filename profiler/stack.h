@@ -25,7 +25,8 @@ struct prof__rawframe {
 };
 
 /* Merges a sample's native frames (pcs/sps innermost first, from the
- * unwinder) with its slice records and managed PCs, by DESIGN.md's rule,
+ * unwinder) with its slice records and managed PCs, by the merge rule
+ * (profiler/merge.c),
  * into out (innermost first). Native frames get kind LEAF/CALL and id
  * PROF__NO_MODULE (the caller resolves modules). keep_internals keeps the
  * native frames between a MANAGED crossing and the managed code it ran

@@ -72,9 +72,11 @@ PROF__SIGSAFE void prof__ring_kick(struct prof__ring *r) {
 PROF__SIGSAFE void prof__ring_publish(struct prof__ring *r, uint64_t ticket) {
   atomic_store_explicit(&r->seq[ticket & r->mask], ticket + 1,
                         memory_order_release);
-  /* Wake the collector exactly when the backlog crosses a quarter of the
-   * ring, so a burst is drained before it overflows, without a syscall on
-   * every sample. */
+  /* The wake rule: the producer of every quarter-ring'th ticket (every
+   * 64th claim with 256 slots) wakes the collector unless a wake is still
+   * pending, so a burst is drained before it fills the ring, without a
+   * system call on every sample; otherwise the collector wakes on its own
+   * timeout (collector.c). docs/design.md and ring.h say the same. */
   uint32_t quarter = (r->mask + 1) / 4;
   if (quarter && (ticket & r->mask) % quarter == quarter - 1 &&
       atomic_load_explicit(&r->wake, memory_order_relaxed) == 0)

@@ -37,8 +37,9 @@ PROF__HIDDEN void prof__ring_destroy(struct prof__ring *r);
  * *ticket must be passed to prof__ring_publish. PROF__SIGSAFE. */
 PROF__HIDDEN void *prof__ring_claim(struct prof__ring *r, uint64_t *ticket);
 
-/* Makes a claimed slot visible to the consumer, and wakes the consumer
- * once a quarter of the ring is pending. PROF__SIGSAFE. */
+/* Makes a claimed slot visible to the consumer. Every quarter-ring'th
+ * ticket also wakes the consumer, unless a wake is still pending (the
+ * wake rule, ring.c). PROF__SIGSAFE. */
 PROF__HIDDEN void prof__ring_publish(struct prof__ring *r, uint64_t ticket);
 
 /* Consumer: the oldest published slot, or NULL if none is ready yet. */
@@ -47,7 +48,8 @@ PROF__HIDDEN void *prof__ring_peek(struct prof__ring *r);
 PROF__HIDDEN void prof__ring_release(struct prof__ring *r);
 /* Consumer: sleeps until woken by a producer or timeout_ns passes. */
 PROF__HIDDEN void prof__ring_wait(struct prof__ring *r, uint64_t timeout_ns);
-/* Wakes the consumer (e.g. at stop). AS-safe. */
+/* Wakes the consumer (at stop, at a sync, by the wake rule).
+ * PROF__SIGSAFE. */
 PROF__HIDDEN void prof__ring_kick(struct prof__ring *r);
 
 #endif
