@@ -154,6 +154,9 @@ def main():
           "(growth %+d KiB, bound %d), max %d KiB" %
           (base, RSS_FROM_CYCLE, rss[-1], rss[-1] - base, RSS_GROWTH_KIB,
            max(rss)))
+    step = max(1, len(rss) // 10)
+    print("  RSS after stop, every %d sessions: %s KiB" %
+          (step, " ".join("%d" % r for r in rss[::step])))
     print("  fds %d -> %d, timers %d -> %d" %
           (s["fds_before"], s["fds_after"], s["timers_before"],
            s["timers_after"]))
