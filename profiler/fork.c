@@ -4,6 +4,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,6 +78,78 @@ void prof__fork_unblock(void) {
   prof__fork_masked = 0;
 }
 
+/* ---- fork ------------------------------------------------------------- */
+
+/* libprof defines fork, daemon and forkpty so that a child's session
+ * starts after fork has returned (prof__fork_follow), once every atfork
+ * handler ran; glibc's daemon and forkpty call its internal fork, which
+ * bypasses ours, so they are wrapped too. _Fork runs no atfork handler
+ * and its child may only call async-signal-safe functions: libprof's
+ * _Fork resets libprof's state in the child (prof__fork_child_reset, all
+ * AS-safe) and starts no session. Children made by other means (raw
+ * clone, vfork) forget nothing and start nothing; see docs/sampling.md. */
+typedef pid_t (*prof__fork_fn)(void);
+typedef int (*prof__daemon_fn)(int, int);
+typedef int (*prof__forkpty_fn)(int *, char *, const struct termios *,
+                                const struct winsize *);
+
+static struct {
+  prof__fork_fn fork, fork_;
+  prof__daemon_fn daemon;
+  prof__forkpty_fn forkpty;
+} prof__realf;
+
+PROF_EXTERN pid_t fork(void) {
+  if (!prof__realf.fork) {
+    errno = ENOSYS;
+    return -1;
+  }
+  pid_t pid = prof__realf.fork();
+  if (pid == 0)
+    prof__fork_follow();
+  return pid;
+}
+
+PROF_EXTERN pid_t _Fork(void) {
+  if (!prof__realf.fork_) {
+    errno = ENOSYS;
+    return -1;
+  }
+  pid_t pid = prof__realf.fork_();
+  if (pid == 0) {
+    int e = errno;
+    prof__fork_child_reset();
+    errno = e;
+  }
+  return pid;
+}
+
+/* Returns only in the child (the parent _exits inside), or on error. */
+PROF_EXTERN int daemon(int nochdir, int noclose) {
+  if (!prof__realf.daemon) {
+    errno = ENOSYS;
+    return -1;
+  }
+  int r = prof__realf.daemon(nochdir, noclose);
+  int e = errno;
+  prof__fork_follow(); /* nothing is owed unless this is the child */
+  errno = e;
+  return r;
+}
+
+PROF_EXTERN int forkpty(int *amaster, char *name,
+                        const struct termios *termp,
+                        const struct winsize *winp) {
+  if (!prof__realf.forkpty) {
+    errno = ENOSYS;
+    return -1;
+  }
+  int pid = prof__realf.forkpty(amaster, name, termp, winp);
+  if (pid == 0)
+    prof__fork_follow();
+  return pid;
+}
+
 /* ---- exec ------------------------------------------------------------- */
 
 /* libprof defines the exec family so that a sampling signal can never be
@@ -100,6 +173,10 @@ __attribute__((constructor)) static void prof__exec_init(void) {
   prof__real.execv = (prof__execv_fn)dlsym(RTLD_NEXT, "execv");
   prof__real.execvp = (prof__execv_fn)dlsym(RTLD_NEXT, "execvp");
   prof__real.fexecve = (prof__fexecve_fn)dlsym(RTLD_NEXT, "fexecve");
+  prof__realf.fork = (prof__fork_fn)dlsym(RTLD_NEXT, "fork");
+  prof__realf.fork_ = (prof__fork_fn)dlsym(RTLD_NEXT, "_Fork");
+  prof__realf.daemon = (prof__daemon_fn)dlsym(RTLD_NEXT, "daemon");
+  prof__realf.forkpty = (prof__forkpty_fn)dlsym(RTLD_NEXT, "forkpty");
 }
 
 /* Runs call between prepare and (if it returned, i.e. failed) undo. */

@@ -29,4 +29,13 @@ PROF__HIDDEN void prof__out_adjust(struct prof__config *c);
 PROF__HIDDEN void prof__fork_block(int sig);
 PROF__HIDDEN void prof__fork_unblock(void);
 
+/* In a fork child (session.c): forgets the parent's session, resets
+ * every libprof lock and the cached tid; AS-safe (the child handler, and
+ * libprof's _Fork, call it). Notes the session the child is to start. */
+PROF__HIDDEN void prof__fork_child_reset(void);
+
+/* After fork() has returned in the child (libprof's fork, daemon,
+ * forkpty): starts the child's own session if one is owed. */
+PROF__HIDDEN void prof__fork_follow(void);
+
 #endif

@@ -1,8 +1,15 @@
-/* The registry of managed runtimes (prof_runtime_register).
+/* The registry of managed runtimes (prof_runtime_register and
+ * prof_runtime_unregister).
  *
- * Slots are written once under a mutex and published with a release store
- * of `live`; the signal handler reads them with an acquire load and no
- * lock. Slots are never reused, so a published slot never changes. */
+ * A slot is written under a mutex and published with a release store of
+ * `live`; the signal handler reads it with an acquire load and no lock.
+ * Unregistering clears `live`, then waits until no signal handler is
+ * running (prof__handlers_running), so no handler can still be inside or
+ * about to call the traceback hook; the collector then symbolizes the
+ * runtime's PCs seen so far (runtime_retire.c) before the hooks are
+ * dropped. A slot unregistered while a session runs keeps its name until
+ * that session ends (its frames are in the session's stacks), and is
+ * reused only after. */
 #ifndef PROF_PROFILER_RUNTIME_H
 #define PROF_PROFILER_RUNTIME_H
 
@@ -12,9 +19,18 @@
 
 #include "arch/arch.h"
 #include "libprof.h"
+#include "profiler/aggregate.h"
+#include "profiler/symbolize.h"
+
+enum prof__runtime_state {
+  PROF__RT_FREE = 0,
+  PROF__RT_LIVE = 1,
+  PROF__RT_RETIRED = 2 /* unregistered during the running session */
+};
 
 struct prof__runtime {
   _Atomic int live;
+  int state; /* enum prof__runtime_state, under the registry mutex */
   char name[64];
   void (*traceback)(void *);
   void (*context)(void *);
@@ -43,5 +59,36 @@ static inline const struct prof__runtime *prof__runtime_get(int id) {
   const struct prof__runtime *r = &prof__runtimes[id];
   return atomic_load_explicit(&r->live, memory_order_acquire) ? r : NULL;
 }
+
+/* The name of runtime id, registered or unregistered during the running
+ * session; NULL if none. Collector thread (build). */
+PROF__HIDDEN const char *prof__runtime_name(int id);
+
+/* ---- runtime_retire.c: PCs of runtimes unregistered mid-session ---- */
+
+/* Collector thread, from prof_runtime_unregister: symbolizes every
+ * distinct PC of runtime rt_id in the aggregate with its symbolizer, keeps
+ * the frames, and ends the batch (pc == 0 call). */
+PROF__HIDDEN void prof__retire_symbolize(struct prof__agg *a, int rt_id,
+                                         void (*symbolizer)(void *));
+
+/* Emits the kept frames of (rt_id, pc) through fn. Returns 1 if they were
+ * found (then *err is what fn returned), 0 if not. Collector thread. */
+PROF__HIDDEN int prof__retire_frames(int rt_id, uint64_t pc,
+                                     prof__symframe_fn fn, void *arg,
+                                     int *err);
+
+/* Drops every kept frame. */
+PROF__HIDDEN void prof__retire_forget(void);
+
+/* A session ends or starts: the kept frames are dropped and unregistered
+ * slots become free. Under the session lock, no collector running. */
+PROF__HIDDEN void prof__runtimes_session_end(void);
+
+/* fork: the registry mutex is held across fork, released in the parent
+ * and reset in the child. */
+PROF__HIDDEN void prof__runtimes_fork_prepare(void);
+PROF__HIDDEN void prof__runtimes_fork_parent(void);
+PROF__HIDDEN void prof__runtimes_fork_child(void);
 
 #endif

@@ -67,4 +67,12 @@ PROF__HIDDEN void prof__baseline_fill(struct prof__sampler *s);
 
 PROF__HIDDEN uint64_t prof__now_ns(clockid_t clk);
 
+/* Runs fn with the running session (or NULL) under the session lock, so
+ * that no session starts or stops meanwhile; returns what fn returned.
+ * Not from libprof's own threads (prof_stop holds the lock while it waits
+ * for the collector). */
+PROF__HIDDEN int prof__session_locked(int (*fn)(struct prof__session *,
+                                                void *),
+                                      void *arg);
+
 #endif

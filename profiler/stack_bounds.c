@@ -28,9 +28,5 @@ PROF__SIGSAFE int32_t prof__thread_tid(void) {
   return tid;
 }
 
-/* In a forked child the one thread left has a new tid. */
-static void prof__thread_forked(void) { prof__tls.tid = 0; }
-
-__attribute__((constructor)) static void prof__thread_init(void) {
-  pthread_atfork(NULL, NULL, prof__thread_forked);
-}
+/* A forked child's one thread has a new tid: session.c's fork handler
+ * clears the cache before anything else. */

@@ -12,10 +12,16 @@ test -f "$tmp/prefix/include/libprof.h"
 test -f "$libdir/libprof.a"
 readelf -d "$libdir/libprof.so" | grep -q 'SONAME.*libprof.so.0'
 # Only the public API is exported from the shared library, plus the libc
-# functions libprof interposes on purpose (threads, dlclose, exec).
+# functions libprof interposes on purpose (threads, dlclose, exec, fork).
 bad=$(nm -D --defined-only "$libdir/libprof.so" | awk '{print $3}' |
-      grep -v -E '^(prof_[a-z_]+|pthread_create|pthread_exit|pthread_setname_np|dlclose|fork|vfork|posix_spawnp?|f?exec[lv]?[pe]*|_init|_fini|__bss_start|_edata|_end)$' || true)
+      grep -v -E '^(prof_[a-z_]+|pthread_create|pthread_exit|pthread_setname_np|dlclose|fork|_Fork|daemon|forkpty|vfork|posix_spawnp?|f?exec[lv]?[pe]*|_init|_fini|__bss_start|_edata|_end)$' || true)
 if [ -n "$bad" ]; then echo "unexpected exports: $bad"; exit 1; fi
+# ... and those must be there: a fork child starts its session after fork
+# returned, and runtimes can be unregistered.
+for sym in fork _Fork daemon forkpty prof_runtime_unregister; do
+  nm -D --defined-only "$libdir/libprof.so" | awk '{print $3}' |
+    grep -qx "$sym" || { echo "missing export: $sym"; exit 1; }
+done
 
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 cc -o "$tmp/pc_consumer" "$src/consumer/consumer.c" $(pkg-config --cflags --libs libprof)
