@@ -292,11 +292,13 @@ static void prof__faults(const struct prof__session *s, char *buf,
     prof__appendf(buf, len, n,
                   "; the program closed libprof's perf descriptor of %llu "
                   "threads (first seen after %.1f s): %llu sampled by a "
-                  "CPU-clock timer since, SAMPLES STOPPED on %llu",
+                  "CPU-clock timer since",
                   (unsigned long long)lost,
                   (double)(atomic_load(&t->fd_lost_ns) - s->start_mono_ns) / 1e9,
-                  (unsigned long long)timer,
-                  (unsigned long long)(lost - timer));
+                  (unsigned long long)timer);
+    if (lost > timer) /* they exited, or the timer failed, before a check */
+      prof__appendf(buf, len, n, ", SAMPLES STOPPED on %llu",
+                    (unsigned long long)(lost - timer));
   }
   if (atomic_load(&t->arm_failed))
     prof__appendf(buf, len, n, "; %llu threads could not be armed",
