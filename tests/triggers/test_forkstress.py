@@ -11,6 +11,7 @@ import argparse
 import collections
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -31,12 +32,19 @@ def main():
     env.update(LD_PRELOAD=args.lib, LIBPROF_OUT=os.path.join(tmp, "p.json"),
                LIBPROF_HZ="1000", LIBPROF_QUIET="1")
     host = os.path.join(args.bin, "trig_forkstress")
+    # Its own process group: a child that hangs inside fork(), before its
+    # alarm is set, is killed with the host on timeout.
+    proc = subprocess.Popen([host, str(FORKS), "4"], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
     try:
-        r = subprocess.run([host, str(FORKS), "4"], env=env, timeout=100,
-                           capture_output=True, text=True)
+        stdout, _ = proc.communicate(timeout=100)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         print("FAIL the host did not finish 1000 forks within 100 s")
         return 1
+    r = subprocess.CompletedProcess(proc.args, proc.returncode, stdout)
     kids = [l.split()[1:] for l in r.stdout.splitlines()
             if l.startswith("child ")]
     failed = []
