@@ -108,10 +108,12 @@ PROF_EXTERN int prof_runtime_register(int version, const char *name,
  * the runtime in the running session, then once with pc == 0; the copies
  * of the names it gave are written at prof_stop. Its frames keep the
  * runtime's name; its id is not reused before the running session ends.
- * Call it when no thread is between an enter and its leave for this
- * runtime and none will cross with id again: a crossing with it
- * afterwards counts as misuse (unknown runtime), a pending
- * prof_leave_native does not release its context.
+ * Threads may still be inside its crossings: their samples from then on
+ * have no frames of it (marked truncated), their leaves balance, and the
+ * context of a pending prof_leave_native is not released (no hook is
+ * called). An enter with id afterwards counts as misuse (unknown runtime).
+ * libprof never calls a hook after this returns; running the runtime's
+ * own code after unloading it is the program's business.
  * Waits for samples in flight and for the collector (milliseconds);
  * serialized with prof_start/prof_stop. Returns 0, PROF_EINVAL (id not
  * registered), or PROF_ESTATE (called from a hook on libprof's collector

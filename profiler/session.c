@@ -160,8 +160,11 @@ static void prof__report_start_error(struct prof__session *s, int err) {
   prof__say(line);
 }
 
+/* A child made without fork (raw clone) has a copy of the parent's
+ * session but none of its threads: it must not stop it. */
 static void prof__atexit(void) {
-  if (prof_running())
+  struct prof__sampler *sp = atomic_load(&prof__active);
+  if (sp && sp->pid == getpid())
     prof_stop();
 }
 

@@ -289,12 +289,12 @@ static void prof__faults(const struct prof__session *s, char *buf,
   }
   if (atomic_load(&t->fd_lost)) {
     uint64_t lost = atomic_load(&t->fd_lost), timer = atomic_load(&t->fd_timer);
+    uint64_t at = atomic_load(&t->fd_lost_ns) - s->start_mono_ns;
     prof__appendf(buf, len, n,
                   "; the program closed libprof's perf descriptor of %llu "
                   "threads (first seen after %.1f s): %llu sampled by a "
                   "CPU-clock timer since",
-                  (unsigned long long)lost,
-                  (double)(atomic_load(&t->fd_lost_ns) - s->start_mono_ns) / 1e9,
+                  (unsigned long long)lost, (double)at / 1e9,
                   (unsigned long long)timer);
     if (lost > timer) /* they exited, or the timer failed, before a check */
       prof__appendf(buf, len, n, ", SAMPLES STOPPED on %llu",

@@ -100,7 +100,8 @@ static void reap(int k) {
   if (kids[k].pid <= 0)
     return;
   waitpid(kids[k].pid, &st, 0);
-  printf("child %d %s %d\n", (int)kids[k].pid, kids[k].is_long ? "long" : "short",
+  printf("child %d %s %d\n", (int)kids[k].pid,
+         kids[k].is_long ? "long" : "short",
          WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
   kids[k].pid = 0;
 }
