@@ -7,6 +7,7 @@
 #include <pty.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,28 +95,34 @@ typedef int (*prof__forkpty_fn)(int *, char *, const struct termios *,
                                 const struct winsize *);
 
 static struct {
-  prof__fork_fn fork, fork_;
-  prof__daemon_fn daemon;
-  prof__forkpty_fn forkpty;
+  void *_Atomic fork, *_Atomic fork_, *_Atomic daemon, *_Atomic forkpty;
 } prof__realf;
 
-PROF_EXTERN pid_t fork(void) {
-  if (!prof__realf.fork) {
-    errno = ENOSYS;
-    return -1;
+/* libc's `name`, looked up on first use rather than in a constructor: a
+ * library initialized before libprof may fork. Sets errno to ENOSYS and
+ * returns NULL if there is none. */
+static void *prof__libc(void *_Atomic *slot, const char *name) {
+  void *f = atomic_load(slot);
+  if (!f) {
+    f = dlsym(RTLD_NEXT, name);
+    atomic_store(slot, f);
   }
-  pid_t pid = prof__realf.fork();
+  if (!f)
+    errno = ENOSYS;
+  return f;
+}
+
+PROF_EXTERN pid_t fork(void) {
+  prof__fork_fn real = (prof__fork_fn)prof__libc(&prof__realf.fork, "fork");
+  pid_t pid = real ? real() : -1;
   if (pid == 0)
     prof__fork_follow();
   return pid;
 }
 
 PROF_EXTERN pid_t _Fork(void) {
-  if (!prof__realf.fork_) {
-    errno = ENOSYS;
-    return -1;
-  }
-  pid_t pid = prof__realf.fork_();
+  prof__fork_fn real = (prof__fork_fn)prof__libc(&prof__realf.fork_, "_Fork");
+  pid_t pid = real ? real() : -1;
   if (pid == 0) {
     int e = errno;
     prof__fork_child_reset();
@@ -126,11 +133,11 @@ PROF_EXTERN pid_t _Fork(void) {
 
 /* Returns only in the child (the parent _exits inside), or on error. */
 PROF_EXTERN int daemon(int nochdir, int noclose) {
-  if (!prof__realf.daemon) {
-    errno = ENOSYS;
+  prof__daemon_fn real =
+      (prof__daemon_fn)prof__libc(&prof__realf.daemon, "daemon");
+  if (!real)
     return -1;
-  }
-  int r = prof__realf.daemon(nochdir, noclose);
+  int r = real(nochdir, noclose);
   int e = errno;
   prof__fork_follow(); /* nothing is owed unless this is the child */
   errno = e;
@@ -140,11 +147,9 @@ PROF_EXTERN int daemon(int nochdir, int noclose) {
 PROF_EXTERN int forkpty(int *amaster, char *name,
                         const struct termios *termp,
                         const struct winsize *winp) {
-  if (!prof__realf.forkpty) {
-    errno = ENOSYS;
-    return -1;
-  }
-  int pid = prof__realf.forkpty(amaster, name, termp, winp);
+  prof__forkpty_fn real =
+      (prof__forkpty_fn)prof__libc(&prof__realf.forkpty, "forkpty");
+  int pid = real ? real(amaster, name, termp, winp) : -1;
   if (pid == 0)
     prof__fork_follow();
   return pid;
@@ -173,10 +178,6 @@ __attribute__((constructor)) static void prof__exec_init(void) {
   prof__real.execv = (prof__execv_fn)dlsym(RTLD_NEXT, "execv");
   prof__real.execvp = (prof__execv_fn)dlsym(RTLD_NEXT, "execvp");
   prof__real.fexecve = (prof__fexecve_fn)dlsym(RTLD_NEXT, "fexecve");
-  prof__realf.fork = (prof__fork_fn)dlsym(RTLD_NEXT, "fork");
-  prof__realf.fork_ = (prof__fork_fn)dlsym(RTLD_NEXT, "_Fork");
-  prof__realf.daemon = (prof__daemon_fn)dlsym(RTLD_NEXT, "daemon");
-  prof__realf.forkpty = (prof__forkpty_fn)dlsym(RTLD_NEXT, "forkpty");
 }
 
 /* Runs call between prepare and (if it returned, i.e. failed) undo. */

@@ -10,31 +10,15 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "libprof.h"
+#include "trig_util.h"
 
 static int id;
 static atomic_int crossing = 1;
 
-static double cpu_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-__attribute__((noipa)) static double host_burn(double secs) {
-  volatile double x = 0;
-  double end = cpu_now() + secs;
-  while (cpu_now() < end)
-    for (int i = 0; i < 1000; i++)
-      x += i * 0.5;
-  return x;
-}
-
-/* noipa, and not a tail call: host_after stays on the stack. */
-static volatile double sink;
-__attribute__((noipa)) static void host_after(void) { sink += host_burn(0.3); }
+/* noipa, and TRIG_BURN is no tail call: host_after stays on the stack. */
+__attribute__((noipa)) static void host_after(void) { TRIG_BURN(300000000u); }
 
 /* The hook of the runtimes registered after plug (never crossed). */
 static void no_traceback(void *arg) { (void)arg; }
@@ -43,7 +27,7 @@ static void no_traceback(void *arg) { (void)arg; }
 static void *crosser(void *arg) {
   while (atomic_load(&crossing)) {
     prof_enter_managed(id);
-    host_burn(0.0005);
+    TRIG_BURN(500000u);
     prof_leave_managed(id);
   }
   return arg;
