@@ -254,6 +254,9 @@ static const char *prof__rate_limit(const struct prof__trigger *t) {
   case PROF__MODE_ITIMER:
     return "ITIMER_PROF fires at most once per kernel tick";
   case PROF__MODE_CPU:
+    if (atomic_load(&t->fd_timer)) /* the fallback of a lost descriptor */
+      return "threads moved to CPU-clock timers are signalled at most "
+             "once per kernel tick";
     return "periods that end in the kernel are not signalled "
            "(exclude_kernel); their time is in the next sample's weight";
   default:
