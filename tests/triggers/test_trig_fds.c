@@ -6,6 +6,7 @@
  * while a session runs inherits no descriptor of libprof's. */
 #include <CUnit/Basic.h>
 #include <fcntl.h>
+#include <linux/perf_event.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,23 @@ static int own_intact(const int *fds) {
   return ok;
 }
 
+/* 1 if this kernel lets us open a task-clock perf event (mode cpu). */
+static int have_perf(void) {
+  struct perf_event_attr a;
+  memset(&a, 0, sizeof(a));
+  a.size = sizeof(a);
+  a.type = PERF_TYPE_SOFTWARE;
+  a.config = PERF_COUNT_SW_TASK_CLOCK;
+  a.disabled = 1;
+  a.exclude_kernel = 1;
+  a.exclude_hv = 1;
+  int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1,
+                        PERF_FLAG_FD_CLOEXEC);
+  if (fd >= 0)
+    close(fd);
+  return fd >= 0;
+}
+
 /* Exit status: bit 0 files, 1 summary, 2 fallback samples, 3 exec. */
 static int fds_child(const char *out) {
   struct prof_options o;
@@ -114,6 +132,10 @@ static int fds_child(const char *out) {
 }
 
 static void test_closed_fds(void) {
+  if (!have_perf()) { /* mode cpu runs on timers: no descriptor to lose */
+    printf("\n  skipped: perf_event_open is not allowed here\n");
+    return;
+  }
   const char *p = trig_tmp_path("fds.json");
   char out[256];
   snprintf(out, sizeof(out), "%s", p);
