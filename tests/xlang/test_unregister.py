@@ -54,6 +54,13 @@ def main():
     p = Profile(out)
     work = p.weight_where(lambda n: in_order(n, ["plug_outer", "plug_work"]))
     check(work > 0.2e9, f"plug_outer -> plug_work named: {work / 1e9:.2f} s")
+    frames = {(f["name"], f.get("runtime"), f.get("file"), f.get("line"))
+              for f in p.frames}
+    check({("plug_work", "plug", "plug.src", 10),
+           ("plug_outer", "plug", "plug.src", 20)} <= frames,
+          "they carry the runtime's name, file and line")
+    check(any(f[0] == "plug_run" and f[1] == "native" for f in frames),
+          "the unloaded plugin's own native frame is named too")
     fallback = [n for s, _ in p.rows() for n in p.names(s)
                 if n.startswith("plug+0x")]
     check(not fallback, f"no runtime frame left unnamed: {fallback[:3]}")
