@@ -52,12 +52,16 @@ static inline int prof__runtime_live(int id) {
 }
 
 /* The runtime with this id if registered, else NULL. Inline because the
- * crossing functions call it on every crossing. PROF__SIGSAFE. */
+ * crossing functions call it on every crossing. PROF__SIGSAFE.
+ * The load is seq_cst (a plain load on x86-64, ldar on aarch64, as an
+ * acquire load would be): with the handler's seq_cst increment of
+ * prof__handlers_running before it, and unregister's seq_cst store of
+ * `live` before its reads of that count, one of the two sees the other. */
 static inline const struct prof__runtime *prof__runtime_get(int id) {
   if ((unsigned)id >= PROF_MAX_RUNTIMES)
     return NULL;
   const struct prof__runtime *r = &prof__runtimes[id];
-  return atomic_load_explicit(&r->live, memory_order_acquire) ? r : NULL;
+  return atomic_load(&r->live) ? r : NULL;
 }
 
 /* The name of runtime id, registered or unregistered during the running
