@@ -41,6 +41,8 @@ def main():
     check(int(kv.get("symbolized", 0)) >= 2 and kv.get("batch_ends") == "1",
           "before it returned, the symbolizer named the runtime's PCs and "
           "got its pc == 0 call")
+    check(kv.get("unregister_in_symbolizer") == "-14",
+          "unregister inside the symbolizer (collector thread): PROF_ESTATE")
     check(kv.get("dlclose") == "0", "the plugin is unloaded")
     check(kv.get("unregister_again") == "-1", "a second unregister: EINVAL")
     check(kv.get("same_id_during_session") == "0",

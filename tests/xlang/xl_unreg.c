@@ -35,7 +35,7 @@ static void *crosser(void *arg) {
 
 int main(int argc, char **argv) {
   struct prof_options o;
-  long counts[3];
+  long counts[4];
   pthread_t th;
   if (argc < 3)
     return 64;
@@ -58,6 +58,7 @@ int main(int argc, char **argv) {
   printf("unregister %d\n", unreg(counts));
   printf("traceback_calls %ld\nsymbolized %ld\nbatch_ends %ld\n", counts[0],
          counts[1], counts[2]);
+  printf("unregister_in_symbolizer %ld\n", counts[3]);
   printf("dlclose %d\n", dlclose(h));
   printf("unregister_again %d\n", prof_runtime_unregister(id));
   int id2 = prof_runtime_register(0, "plug2", no_traceback,
