@@ -34,7 +34,7 @@ def main():
     host = os.path.join(args.bin, "trig_forkstress")
     # Its own process group: a child that hangs inside fork(), before its
     # alarm is set, is killed with the host on timeout.
-    proc = subprocess.Popen([host, str(FORKS), "4"], env=env, text=True,
+    proc = subprocess.Popen([host, str(FORKS), "2"], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
     try:
