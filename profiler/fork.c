@@ -125,7 +125,7 @@ PROF_EXTERN pid_t _Fork(void) {
   pid_t pid = real ? real() : -1;
   if (pid == 0) {
     int e = errno;
-    prof__fork_child_reset();
+    prof__fork_child_reset(0); /* and no session: malloc is off limits */
     errno = e;
   }
   return pid;

@@ -31,8 +31,10 @@ PROF__HIDDEN void prof__fork_unblock(void);
 
 /* In a fork child (session.c): forgets the parent's session, resets
  * every libprof lock and the cached tid; AS-safe (the child handler, and
- * libprof's _Fork, call it). Notes the session the child is to start. */
-PROF__HIDDEN void prof__fork_child_reset(void);
+ * libprof's _Fork, call it). With follow, notes the session the child is
+ * to start (unless LIBPROF_FORK=stop); without, the child starts none and
+ * the program's disposition of the signal is restored. */
+PROF__HIDDEN void prof__fork_child_reset(int follow);
 
 /* After fork() has returned in the child (libprof's fork, daemon,
  * forkpty): starts the child's own session if one is owed. */

@@ -323,7 +323,7 @@ static void prof__fork_parent(void) {
   prof__fork_unblock();
 }
 
-void prof__fork_child_reset(void) {
+void prof__fork_child_reset(int follow) {
   prof__tls.tid = 0; /* first: a sample from now on is the child's */
   struct prof__session *parent = prof__session;
   pthread_mutex_init(&prof__lock, NULL);
@@ -334,16 +334,16 @@ void prof__fork_child_reset(void) {
   atomic_store(&prof__handlers_running, 0);
   prof__session = NULL;
   prof__fork_pending = 0;
-  if (parent && !parent->cfg.fork_stop) {
+  if (parent && !parent->cfg.fork_stop && follow) {
     prof__fork_cfg = parent->cfg;
     prof__fork_pending = 1;
   } else if (parent && parent->installed) {
-    prof__uninstall(parent); /* stop: the program's disposition is back */
+    prof__uninstall(parent); /* no session: the program's disposition is back */
   }
 }
 
 static void prof__fork_child(void) {
-  prof__fork_child_reset();
+  prof__fork_child_reset(1);
   prof__fork_unblock();
 }
 

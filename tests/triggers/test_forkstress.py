@@ -15,11 +15,56 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
 from libprof_profile import Profile  # noqa: E402
 
 FORKS = 1000
+
+
+def run_group(argv, env, timeout):
+    """Runs argv in its own process group, so that a child that hangs
+    inside fork(), before its alarm is set, is killed with the host on
+    timeout. Returns the CompletedProcess, or None on timeout."""
+    proc = subprocess.Popen(argv, env=env, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        stdout, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return None
+    return subprocess.CompletedProcess(argv, proc.returncode, stdout)
+
+
+def check_other_forks(args, env, tmp, check):
+    """daemon(): the daemon profiles itself after glibc's internal fork;
+    _Fork(): the child starts nothing and leaves the parent's file alone."""
+    host = os.path.join(args.bin, "trig_forkstress")
+    pidfile = os.path.join(tmp, "daemon.pid")
+    env = dict(env, LIBPROF_OUT=os.path.join(tmp, "d.json"))
+    subprocess.run([host, "daemon", pidfile], env=env, timeout=30)
+    for _ in range(300):  # the daemon outlives its parent: wait for it
+        pid = open(pidfile).read().strip() if os.path.exists(pidfile) else ""
+        out = os.path.join(tmp, f"d.{pid}.json")
+        if pid and os.path.exists(out):
+            break
+        time.sleep(0.1)
+    check(pid and os.path.exists(out) and
+          Profile(out).weight_where(lambda n: "long_child" in n) > 0,
+          f"daemon(): the daemon {pid} wrote its own profile of long_child")
+    env["LIBPROF_OUT"] = os.path.join(tmp, "f.json")
+    r = run_group([host, "_Fork"], env, 30)  # before: the child hung
+    out = r.stdout if r else ""
+    child = out.split()[1] if out.startswith("child ") else "?"
+    parent_ok = r is not None and r.returncode == 0 and \
+        Profile(env["LIBPROF_OUT"]).weight_where(
+            lambda n: "long_child" in n) > 0
+    check(parent_ok and out.split()[2:3] == ["0"] and
+          not os.path.exists(os.path.join(tmp, f"f.{child}.json")),
+          f"_Fork(): the child {child} exits 0 and writes nothing, the "
+          "parent's file is whole")
 
 
 def main():
@@ -32,19 +77,10 @@ def main():
     env.update(LD_PRELOAD=args.lib, LIBPROF_OUT=os.path.join(tmp, "p.json"),
                LIBPROF_HZ="1000", LIBPROF_QUIET="1")
     host = os.path.join(args.bin, "trig_forkstress")
-    # Its own process group: a child that hangs inside fork(), before its
-    # alarm is set, is killed with the host on timeout.
-    proc = subprocess.Popen([host, str(FORKS), "2"], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    try:
-        stdout, _ = proc.communicate(timeout=100)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
+    r = run_group([host, str(FORKS), "2"], env, 100)
+    if r is None:
         print("FAIL the host did not finish 1000 forks within 100 s")
         return 1
-    r = subprocess.CompletedProcess(proc.args, proc.returncode, stdout)
     kids = [l.split()[1:] for l in r.stdout.splitlines()
             if l.startswith("child ")]
     failed = []
@@ -82,6 +118,7 @@ def main():
           f"child's tid, {len(longs)} 60 ms children sampled: {dict(bad)}")
     check(Profile(os.path.join(tmp, "p.json")).total() > 0,
           "the parent's profile is valid")
+    check_other_forks(args, env, tmp, check)
     print(f"forkstress: {len(failed)} failed")
     return 1 if failed else 0
 

@@ -6,7 +6,10 @@
  * and exits, writing its own profile (LIBPROF_FORK=follow). A child that
  * hangs is killed by its alarm after 5 s. Up to 4 children run at once.
  * Prints "child PID long|short STATUS" per child (STATUS: exit status, or
- * 128 + signal), then "forks N". */
+ * 128 + signal), then "forks N".
+ *   trig_forkstress daemon PIDFILE   daemon(); the child works 60 ms
+ *   trig_forkstress _Fork            _Fork(); the child exits at once, the
+ *                                    parent works 60 ms after it */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -106,9 +109,7 @@ static void reap(int k) {
   kids[k].pid = 0;
 }
 
-int main(int argc, char **argv) {
-  int n = argc > 1 ? atoi(argv[1]) : 1000;
-  int nch = argc > 2 ? atoi(argv[2]) : 2;
+static int run_stress(int n, int nch) {
   pthread_t ch[16];
   nch = nch < 1 ? 1 : nch > 16 ? 16 : nch;
   pthread_atfork(heap_lock, heap_unlock, heap_unlock);
@@ -138,4 +139,44 @@ int main(int argc, char **argv) {
     pthread_join(ch[i], NULL);
   printf("forks %d\n", n);
   return 0;
+}
+
+/* daemon(): its child (which writes its pid to pidfile) works 60 ms. */
+static int run_daemon(const char *pidfile) {
+  if (daemon(1, 1) != 0)
+    return 1;
+  FILE *f = fopen(pidfile, "w");
+  if (!f)
+    return 1;
+  fprintf(f, "%d\n", (int)getpid());
+  fclose(f);
+  long_child();
+  return 0;
+}
+
+/* _Fork(): the child works a little and exits (atexit handlers run);
+ * the parent waits for it, then works 60 ms. */
+static int run_fork_(void) {
+  fflush(stdout);
+  pid_t pid = _Fork();
+  if (pid == 0) {
+    short_child();
+    exit(0);
+  }
+  int st;
+  if (pid < 0 || waitpid(pid, &st, 0) != pid)
+    return 1;
+  printf("child %d %d\n", (int)pid,
+         WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+  long_child();
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const char *mode = argc > 1 ? argv[1] : "1000";
+  if (strcmp(mode, "daemon") == 0 && argc > 2)
+    return run_daemon(argv[2]);
+  if (strcmp(mode, "_Fork") == 0)
+    return run_fork_();
+  return run_stress(atoi(mode), argc > 2 ? atoi(argv[2]) : 2);
 }
