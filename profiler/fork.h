@@ -1,4 +1,4 @@
-/* fork and exec: output paths of other processes, and the sampling signal
+/* fork and exec: output paths of other processes, the sampling signal
  * around fork. Not AS-safe; called from session.c. */
 #ifndef PROF_PROFILER_FORK_H
 #define PROF_PROFILER_FORK_H
