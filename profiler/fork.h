@@ -1,5 +1,6 @@
 /* fork and exec: output paths of other processes, the sampling signal
- * around fork. Not AS-safe; called from session.c. */
+ * around fork, and a fork child's session. Not AS-safe unless a
+ * declaration says so. */
 #ifndef PROF_PROFILER_FORK_H
 #define PROF_PROFILER_FORK_H
 
