@@ -98,6 +98,28 @@ PROF_EXTERN int prof_runtime_register(int version, const char *name,
                                       void (*context)(void *),
                                       void (*symbolizer)(void *));
 
+/* Unregisters runtime id, so that the code of its hooks may be unloaded
+ * (dlclose) as soon as this returns: by then no signal handler is inside
+ * or can still enter its traceback hook, and neither the collector nor
+ * the crossing functions will call its context or symbolizer hook again.
+ * Samples already taken keep their managed frames named: before it
+ * returns, the collector drains every sample taken so far and calls the
+ * symbolizer (on the collector thread, as always) for each distinct PC of
+ * the runtime in the running session, then once with pc == 0; the copies
+ * of the names it gave are written at prof_stop. Its frames keep the
+ * runtime's name; its id is not reused before the running session ends.
+ * Threads may still be inside its crossings: their samples from then on
+ * have no frames of it (marked truncated), their leaves balance, and the
+ * context of a pending prof_leave_native is not released (no hook is
+ * called). An enter with id afterwards counts as misuse (unknown runtime).
+ * libprof never calls a hook after this returns; running the runtime's
+ * own code after unloading it is the program's business.
+ * Waits for samples in flight and for the collector (milliseconds);
+ * serialized with prof_start/prof_stop. Returns 0, PROF_EINVAL (id not
+ * registered), or PROF_ESTATE (called from a hook on libprof's collector
+ * thread, e.g. inside a symbolizer). Thread-safe. Not AS-safe. */
+PROF_EXTERN int prof_runtime_unregister(int id);
+
 /* Language crossings. Called on the crossing thread, in matched pairs:
  *   prof_enter_managed: native code is about to run managed code,
  *   prof_leave_managed: ...and that managed code has returned;

@@ -7,7 +7,7 @@
 #include "base/grow.h"
 #include "base/hash.h"
 #include "libprof.h"
-#include "sigpath/runtime.h"
+#include "profiler/runtime.h"
 
 /* Location -> the model frames it expands to (innermost first). */
 struct prof__loc {
@@ -63,10 +63,10 @@ static int32_t prof__model_module(struct prof__builder *b, uint32_t id) {
 static int prof__take_frame(void *arg, const struct prof__symframe *f) {
   struct prof__builder *b = arg;
   int native = b->cur_kind != PROF__RAW_MANAGED;
-  const struct prof__runtime *rt = prof__runtime_get((int)b->cur_id);
+  const char *rt = prof__runtime_name((int)b->cur_id);
   struct prof__model_frame mf = {
       f->name, f->file, f->line,
-      native ? PROF__RUNTIME_NATIVE : (rt ? rt->name : "unknown"),
+      native ? PROF__RUNTIME_NATIVE : (rt ? rt : "unknown"),
       f->inlined ? PROF__FRAME_INLINED : 0u,
       native ? prof__model_module(b, b->cur_id) : -1, b->cur_pc};
   int64_t idx = prof__model_intern_frame(b->m, &mf);
@@ -78,8 +78,13 @@ static int prof__managed_frames(struct prof__builder *b, int id, uint64_t pc) {
   const struct prof__runtime *rt = prof__runtime_get(id);
   struct prof_symbolizer_arg a = {.pc = (uintptr_t)pc};
   char fallback[96];
+  int err;
+  /* Unregistered: named before unregister returned (runtime_retire.c). */
+  if (!rt && prof__retire_frames(id, pc, prof__take_frame, b, &err))
+    return err ? -1 : 0;
   if (!rt || !rt->symbolizer) {
-    snprintf(fallback, sizeof(fallback), "%s+0x%llx", rt ? rt->name : "unknown",
+    const char *name = prof__runtime_name(id);
+    snprintf(fallback, sizeof(fallback), "%s+0x%llx", name ? name : "unknown",
              (unsigned long long)pc);
     struct prof__symframe f = {fallback, NULL, 0, 0};
     return prof__take_frame(b, &f);

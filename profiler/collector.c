@@ -13,6 +13,7 @@
 #include "profiler/aggregate.h"
 #include "profiler/build.h"
 #include "sigpath/stats.h"
+#include "profiler/runtime.h"
 #include "profiler/symbolize.h"
 #include "sigpath/thread.h"
 #include "profiler/thread_names.h"
@@ -25,6 +26,9 @@ struct prof__collector {
   pthread_t thread;
   _Atomic int stopping;
   _Atomic uint64_t sync_req, sync_done; /* prof__collector_sync tickets */
+  _Atomic int job_req;                  /* prof__collector_call pending */
+  void (*job_fn)(struct prof__agg *, void *);
+  void *job_arg;
   struct prof__modules *ms;
   struct prof__unwinder *unw;
   struct prof__agg agg;
@@ -149,7 +153,12 @@ static void *prof__collector_main(void *arg) {
   for (;;) {
     int stopping = atomic_load(&c->stopping);
     uint64_t req = atomic_load(&c->sync_req);
+    int job = atomic_load(&c->job_req); /* read before the drain */
     prof__drain(c);
+    if (job) {
+      c->job_fn(&c->agg, c->job_arg);
+      atomic_store(&c->job_req, 0);
+    }
     if (req != atomic_load(&c->sync_done)) {
       atomic_store(&c->sync_done, req);
       prof__ring_kick(&c->s->sampler.ring); /* wakes the waiter too */
@@ -165,6 +174,7 @@ static void *prof__collector_main(void *arg) {
 int prof__collector_start(struct prof__session *s) {
   prof__thread_note_stack(); /* the thread starting the session */
   prof__thread_names_reset();
+  prof__runtimes_session_end(); /* a fork child's copy of the parent's */
   struct prof__collector *c = calloc(1, sizeof(*c));
   if (!c)
     return PROF_ENOMEM;
@@ -207,6 +217,7 @@ int prof__collector_finish(struct prof__session *s,
   prof__agg_destroy(&c->agg);
   free(c);
   s->collector = NULL;
+  prof__runtimes_session_end();
   return r;
 }
 
@@ -217,6 +228,19 @@ void prof__collector_sync(struct prof__session *s) {
   uint64_t want = atomic_fetch_add(&c->sync_req, 1) + 1;
   prof__ring_kick(&s->sampler.ring);
   while (atomic_load(&c->sync_done) < want && !atomic_load(&c->stopping)) {
+    struct timespec ts = {0, 200 * 1000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+void prof__collector_call(struct prof__session *s,
+                          void (*fn)(struct prof__agg *, void *), void *arg) {
+  struct prof__collector *c = s->collector;
+  c->job_fn = fn;
+  c->job_arg = arg;
+  atomic_store(&c->job_req, 1);
+  prof__ring_kick(&s->sampler.ring);
+  while (atomic_load(&c->job_req)) {
     struct timespec ts = {0, 200 * 1000};
     nanosleep(&ts, NULL);
   }

@@ -26,4 +26,13 @@ PROF__HIDDEN int prof__collector_finish(struct prof__session *s,
  * and waits until it is done (used before an object is unloaded). */
 PROF__HIDDEN void prof__collector_sync(struct prof__session *s);
 
+/* Runs fn(aggregate, arg) on the collector thread after it drained every
+ * sample published before the call, and waits until it returned. One
+ * call at a time (callers hold the session lock, so the collector is
+ * running and not finishing). Not from the collector thread. */
+struct prof__agg;
+PROF__HIDDEN void prof__collector_call(struct prof__session *s,
+                                       void (*fn)(struct prof__agg *, void *),
+                                       void *arg);
+
 #endif

@@ -4,6 +4,7 @@
 #include "profiler/config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -145,7 +146,9 @@ static int prof__check_dir(struct prof__cfgctx *x, const char *path) {
   int dirlen = slash ? (int)(slash - path) : 1;
   snprintf(probe, sizeof(probe), "%.*s/.libprof-probe-XXXXXX", dirlen,
            slash ? (slash == path ? "/" : path) : ".");
-  int fd = mkstemp(probe);
+  /* Close-on-exec: a thread of the program exec'ing meanwhile must not
+   * inherit it. */
+  int fd = mkostemp(probe, O_CLOEXEC);
   if (fd < 0) {
     snprintf(x->err, x->errlen,
              "libprof: LIBPROF_OUT=\"%s\": cannot create files in %.*s (%s); "

@@ -4,8 +4,10 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +77,82 @@ void prof__fork_unblock(void) {
   if (prof__fork_masked)
     pthread_sigmask(SIG_SETMASK, &prof__fork_mask, NULL);
   prof__fork_masked = 0;
+}
+
+/* ---- fork ------------------------------------------------------------- */
+
+/* libprof defines fork, daemon and forkpty so that a child's session
+ * starts after fork has returned (prof__fork_follow), once every atfork
+ * handler ran; glibc's daemon and forkpty call its internal fork, which
+ * bypasses ours, so they are wrapped too. _Fork runs no atfork handler
+ * and its child may only call async-signal-safe functions: libprof's
+ * _Fork resets libprof's state in the child (prof__fork_child_reset, all
+ * AS-safe) and starts no session. Children made by other means (raw
+ * clone, vfork) forget nothing and start nothing; see docs/sampling.md. */
+typedef pid_t (*prof__fork_fn)(void);
+typedef int (*prof__daemon_fn)(int, int);
+typedef int (*prof__forkpty_fn)(int *, char *, const struct termios *,
+                                const struct winsize *);
+
+static struct {
+  void *_Atomic fork, *_Atomic fork_, *_Atomic daemon, *_Atomic forkpty;
+} prof__realf;
+
+/* libc's `name`, looked up on first use rather than in a constructor: a
+ * library initialized before libprof may fork. Sets errno to ENOSYS and
+ * returns NULL if there is none. */
+static void *prof__libc(void *_Atomic *slot, const char *name) {
+  void *f = atomic_load(slot);
+  if (!f) {
+    f = dlsym(RTLD_NEXT, name);
+    atomic_store(slot, f);
+  }
+  if (!f)
+    errno = ENOSYS;
+  return f;
+}
+
+PROF_EXTERN pid_t fork(void) {
+  prof__fork_fn real = (prof__fork_fn)prof__libc(&prof__realf.fork, "fork");
+  pid_t pid = real ? real() : -1;
+  if (pid == 0)
+    prof__fork_follow();
+  return pid;
+}
+
+PROF_EXTERN pid_t _Fork(void) {
+  prof__fork_fn real = (prof__fork_fn)prof__libc(&prof__realf.fork_, "_Fork");
+  pid_t pid = real ? real() : -1;
+  if (pid == 0) {
+    int e = errno;
+    prof__fork_child_reset(0); /* and no session: malloc is off limits */
+    errno = e;
+  }
+  return pid;
+}
+
+/* Returns only in the child (the parent _exits inside), or on error. */
+PROF_EXTERN int daemon(int nochdir, int noclose) {
+  prof__daemon_fn real =
+      (prof__daemon_fn)prof__libc(&prof__realf.daemon, "daemon");
+  if (!real)
+    return -1;
+  int r = real(nochdir, noclose);
+  int e = errno;
+  prof__fork_follow(); /* nothing is owed unless this is the child */
+  errno = e;
+  return r;
+}
+
+PROF_EXTERN int forkpty(int *amaster, char *name,
+                        const struct termios *termp,
+                        const struct winsize *winp) {
+  prof__forkpty_fn real =
+      (prof__forkpty_fn)prof__libc(&prof__realf.forkpty, "forkpty");
+  int pid = real ? real(amaster, name, termp, winp) : -1;
+  if (pid == 0)
+    prof__fork_follow();
+  return pid;
 }
 
 /* ---- exec ------------------------------------------------------------- */

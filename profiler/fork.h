@@ -1,5 +1,6 @@
-/* fork and exec: output paths of other processes, and the sampling signal
- * around fork. Not AS-safe; called from session.c. */
+/* fork and exec: output paths of other processes, the sampling signal
+ * around fork, and a fork child's session. Not AS-safe unless a
+ * declaration says so. */
 #ifndef PROF_PROFILER_FORK_H
 #define PROF_PROFILER_FORK_H
 
@@ -28,5 +29,16 @@ PROF__HIDDEN void prof__out_adjust(struct prof__config *c);
  * process; restores the mask in parent and child. */
 PROF__HIDDEN void prof__fork_block(int sig);
 PROF__HIDDEN void prof__fork_unblock(void);
+
+/* In a fork child (session.c): forgets the parent's session, resets
+ * every libprof lock and the cached tid; AS-safe (the child handler, and
+ * libprof's _Fork, call it). With follow, notes the session the child is
+ * to start (unless LIBPROF_FORK=stop); without, the child starts none and
+ * the program's disposition of the signal is restored. */
+PROF__HIDDEN void prof__fork_child_reset(int follow);
+
+/* After fork() has returned in the child (libprof's fork, daemon,
+ * forkpty): starts the child's own session if one is owed. */
+PROF__HIDDEN void prof__fork_follow(void);
 
 #endif

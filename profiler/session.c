@@ -12,8 +12,10 @@
 #include "profiler/fork.h"
 #include "sigpath/stats.h"
 #include "sigpath/thread.h"
+#include "profiler/runtime.h"
 #include "profiler/threads.h"
 #include "profiler/trigger.h"
+#include "unwind/modules.h"
 
 #define PROF__RING_SLOTS 256
 
@@ -158,8 +160,11 @@ static void prof__report_start_error(struct prof__session *s, int err) {
   prof__say(line);
 }
 
+/* A child made without fork (raw clone) has a copy of the parent's
+ * session but none of its threads: it must not stop it. */
 static void prof__atexit(void) {
-  if (prof_running())
+  struct prof__sampler *sp = atomic_load(&prof__active);
+  if (sp && sp->pid == getpid())
     prof_stop();
 }
 
@@ -270,48 +275,93 @@ int prof_stop(void) {
 
 int prof_running(void) { return atomic_load(&prof__active) != NULL; }
 
+int prof__session_locked(int (*fn)(struct prof__session *, void *),
+                         void *arg) {
+  pthread_mutex_lock(&prof__lock);
+  int r = fn(prof__session, arg);
+  pthread_mutex_unlock(&prof__lock);
+  return r;
+}
+
 /* fork(). The prepare handler blocks the sampling signal in the forking
  * thread (so no sample can interrupt, and restart, the fork of a large
- * process) and holds the session and registry locks across fork, so the
- * child never inherits them locked mid-start.
+ * process) and takes every libprof lock, in the order the code nests
+ * them (session, runtimes, thread registry, thread names, loader
+ * iteration), so the child never inherits one locked by a thread that
+ * does not exist there. A libprof thread (a runtime's symbolizer forking
+ * on the collector) skips the session lock: prof_stop holds it while it
+ * waits for that thread.
  * The child has no collector or sampler thread, and must never write the
  * parent's file: it forgets the parent's session (its memory is a copy;
- * leaking it in the child is harmless) and, unless LIBPROF_FORK=stop,
- * starts its own session with the same settings into its own file. */
+ * leaking it in the child is harmless). Unless LIBPROF_FORK=stop, its
+ * own session, with the same settings into its own file, starts in
+ * libprof's fork() once fork has returned (prof__fork_follow), not in the
+ * handler: other libraries' child handlers, which run after ours, may
+ * still have to release locks that calloc, dlopen or pthread_create
+ * need. */
+static int prof__fork_took_lock;
+static struct prof__config prof__fork_cfg; /* the child's settings */
+static int prof__fork_pending;             /* prof__fork_follow owes one */
+
 static void prof__fork_prepare(void) {
-  pthread_mutex_lock(&prof__lock);
+  prof__fork_took_lock = !prof__threads_self_internal();
+  if (prof__fork_took_lock)
+    pthread_mutex_lock(&prof__lock);
   if (prof__session)
     prof__fork_block(prof__session->cfg.signal);
+  prof__runtimes_fork_prepare();
   prof__threads_fork_prepare();
+  prof__modules_fork_prepare();
 }
 
 static void prof__fork_parent(void) {
+  prof__modules_fork_parent();
   prof__threads_fork_parent();
-  pthread_mutex_unlock(&prof__lock);
+  prof__runtimes_fork_parent();
+  if (prof__fork_took_lock)
+    pthread_mutex_unlock(&prof__lock);
   prof__fork_unblock();
 }
 
-static void prof__follow(const struct prof__session *parent) {
-  struct prof__session *s = calloc(1, sizeof(*s));
-  if (!s)
-    return;
-  s->cfg = parent->cfg;
-  prof__out_for_pid(&s->cfg, getpid());
-  prof__launch(s);
-}
-
-static void prof__fork_child(void) {
+void prof__fork_child_reset(int follow) {
+  prof__tls.tid = 0; /* first: a sample from now on is the child's */
   struct prof__session *parent = prof__session;
   pthread_mutex_init(&prof__lock, NULL);
+  prof__runtimes_fork_child();
+  prof__threads_fork_child();
+  prof__modules_fork_child();
   atomic_store(&prof__active, NULL);
   atomic_store(&prof__handlers_running, 0);
   prof__session = NULL;
-  prof__threads_fork_child();
-  if (parent && !parent->cfg.fork_stop)
-    prof__follow(parent);
-  else if (parent && parent->installed)
-    prof__uninstall(parent); /* stop: the program's disposition is back */
+  prof__fork_pending = 0;
+  if (parent && !parent->cfg.fork_stop && follow) {
+    prof__fork_cfg = parent->cfg;
+    prof__fork_pending = 1;
+  } else if (parent && parent->installed) {
+    prof__uninstall(parent); /* no session: the program's disposition is back */
+  }
+}
+
+static void prof__fork_child(void) {
+  prof__fork_child_reset(1);
   prof__fork_unblock();
+}
+
+void prof__fork_follow(void) {
+  if (!prof__fork_pending)
+    return;
+  prof__fork_pending = 0;
+  struct prof__session *s = calloc(1, sizeof(*s));
+  if (!s)
+    return;
+  s->cfg = prof__fork_cfg;
+  prof__out_for_pid(&s->cfg, getpid());
+  pthread_mutex_lock(&prof__lock);
+  if (prof__session)
+    free(s); /* the child called prof_start first */
+  else
+    prof__launch(s);
+  pthread_mutex_unlock(&prof__lock);
 }
 
 __attribute__((constructor)) static void prof__init(void) {

@@ -27,4 +27,12 @@ struct prof__session {
   char mode_note[160];          /* e.g. fallback explanation           */
 };
 
+/* Runs fn with the running session (or NULL) under the session lock, so
+ * that no session starts or stops meanwhile; returns what fn returned.
+ * Not from libprof's own threads (prof_stop holds the lock while it waits
+ * for the collector). */
+PROF__HIDDEN int prof__session_locked(int (*fn)(struct prof__session *,
+                                                void *),
+                                      void *arg);
+
 #endif

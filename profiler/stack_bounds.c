@@ -19,9 +19,3 @@ void prof__thread_note_stack(void) {
   pthread_attr_destroy(&attr);
 }
 
-/* In a forked child the one thread left has a new tid. */
-static void prof__thread_forked(void) { prof__tls.tid = 0; }
-
-__attribute__((constructor)) static void prof__thread_init(void) {
-  pthread_atfork(NULL, NULL, prof__thread_forked);
-}

@@ -51,3 +51,15 @@ int prof__thread_names_get(int32_t tid, char *buf, size_t len) {
   pthread_mutex_unlock(&prof__names.mu);
   return found;
 }
+
+void prof__thread_names_fork_prepare(void) {
+  pthread_mutex_lock(&prof__names.mu);
+}
+
+void prof__thread_names_fork_parent(void) {
+  pthread_mutex_unlock(&prof__names.mu);
+}
+
+void prof__thread_names_fork_child(void) {
+  pthread_mutex_init(&prof__names.mu, NULL);
+}

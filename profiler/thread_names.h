@@ -20,4 +20,11 @@ PROF__HIDDEN void prof__thread_names_note_exit(void);
 /* Copies the recorded name of tid into buf; 1 if found, else 0. */
 PROF__HIDDEN int prof__thread_names_get(int32_t tid, char *buf, size_t len);
 
+/* fork: the mutex is held across fork (a thread exiting meanwhile would
+ * otherwise leave it locked in the child), released in the parent and
+ * reset in the child. */
+PROF__HIDDEN void prof__thread_names_fork_prepare(void);
+PROF__HIDDEN void prof__thread_names_fork_parent(void);
+PROF__HIDDEN void prof__thread_names_fork_child(void);
+
 #endif

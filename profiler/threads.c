@@ -42,6 +42,10 @@ static struct {
  * starting threads, which only use it to unblock the signal. */
 static _Atomic int prof__reg_sig;
 
+/* Set on libprof's own threads (collector, sampler). */
+static __thread int prof__self_internal
+    __attribute__((tls_model("initial-exec")));
+
 /* Set by prof__threads_internal_begin on the creating thread. */
 static __thread int prof__making_internal
     __attribute__((tls_model("initial-exec")));
@@ -165,6 +169,15 @@ void prof__threads_sweep(void) {
   pthread_mutex_unlock(&prof__reg.mu);
 }
 
+void prof__threads_check_fds(void) {
+  pthread_mutex_lock(&prof__reg.mu);
+  for (size_t i = 0; i < prof__reg.n; i++)
+    if (!prof__reg.v[i].muted)
+      prof__trigger_check_fd(prof__reg.trig, prof__reg.v[i].tid,
+                             &prof__reg.v[i].trig);
+  pthread_mutex_unlock(&prof__reg.mu);
+}
+
 void prof__threads_disarm_all(void) {
   pthread_mutex_lock(&prof__reg.mu);
   for (size_t i = 0; i < prof__reg.n; i++) {
@@ -273,6 +286,7 @@ static void *prof__thread_main(void *p) {
   void *(*fn)(void *) = st->fn;
   void *arg = st->arg;
   if (st->internal) {
+    prof__self_internal = 1;
     pthread_mutex_lock(&prof__reg.mu);
     if (prof__reg.ninternal < PROF__MAX_INTERNAL)
       prof__reg.internal[prof__reg.ninternal++] = prof__gettid();
@@ -412,17 +426,29 @@ void prof__threads_exec_undo(void) {
 
 /* ---- fork ------------------------------------------------------------- */
 
-void prof__threads_fork_prepare(void) { pthread_mutex_lock(&prof__reg.mu); }
-void prof__threads_fork_parent(void) { pthread_mutex_unlock(&prof__reg.mu); }
+int prof__threads_self_internal(void) { return prof__self_internal; }
+
+void prof__threads_fork_prepare(void) {
+  pthread_mutex_lock(&prof__reg.mu);
+  prof__thread_names_fork_prepare();
+}
+
+void prof__threads_fork_parent(void) {
+  prof__thread_names_fork_parent();
+  pthread_mutex_unlock(&prof__reg.mu);
+}
 
 /* The child's copies of the perf fds watch the parent's threads: close
- * them (never ioctl them: the event is shared with the parent). POSIX
- * timers are not inherited, so their ids mean nothing here. */
+ * them (never ioctl them beyond the identity check: the event is shared
+ * with the parent), but only those that are still ours. POSIX timers are
+ * not inherited, so their ids mean nothing here. Only AS-safe calls: a
+ * _Fork child runs this too. */
 void prof__threads_fork_child(void) {
   pthread_mutex_init(&prof__reg.mu, NULL);
+  prof__thread_names_fork_child();
   for (size_t i = 0; i < prof__reg.n; i++)
     if (prof__reg.v[i].trig.fd >= 0)
-      close(prof__reg.v[i].trig.fd);
+      prof__perf_disarm(prof__reg.v[i].trig.fd, prof__reg.v[i].trig.perf_id);
   prof__reg.n = 0;
   prof__reg.ninternal = 0;
   prof__reg.trig = NULL;

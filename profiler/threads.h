@@ -44,6 +44,10 @@ PROF__HIDDEN size_t prof__threads_kill(int sig);
  * that no longer exist (those the wrapper started clean up at exit). */
 PROF__HIDDEN void prof__threads_sweep(void);
 
+/* Finds the threads whose perf descriptor the program closed and moves
+ * them to a CPU-clock timer (the monitor; prof__trigger_check_fd). */
+PROF__HIDDEN void prof__threads_check_fds(void);
+
 /* Disarms every thread without forgetting them (the monitor saw our
  * handler replaced: the program owns the signal now). */
 PROF__HIDDEN void prof__threads_disarm_all(void);
@@ -74,9 +78,13 @@ PROF__HIDDEN uint64_t prof__threads_internal_cpu_ns(void);
 PROF__HIDDEN int prof__threads_exec_prepare(void);
 PROF__HIDDEN void prof__threads_exec_undo(void);
 
-/* fork(): the registry lock is held across fork so the child inherits it
- * consistent. The child closes the perf fds it inherited (they watch the
- * parent's threads) and forgets everything. */
+/* 1 on libprof's own threads (collector, sampler), else 0. */
+PROF__HIDDEN int prof__threads_self_internal(void);
+
+/* fork(): the registry lock and the thread-names lock are held across
+ * fork so the child inherits them consistent. The child closes the perf
+ * fds it inherited that are still libprof's (they watch the parent's
+ * threads) and forgets everything; it uses AS-safe calls only. */
 PROF__HIDDEN void prof__threads_fork_prepare(void);
 PROF__HIDDEN void prof__threads_fork_parent(void);
 PROF__HIDDEN void prof__threads_fork_child(void);

@@ -44,7 +44,7 @@ int prof__trigger_arm(struct prof__trigger *t, pid_t tid,
   h->fd = -1;
   h->has_timer = 0;
   if (t->mode == PROF__MODE_CPU) {
-    int r = prof__perf_arm(tid, t->sig, t->period_ns, &h->fd);
+    int r = prof__perf_arm(tid, t->sig, t->period_ns, &h->fd, &h->perf_id);
     /* Out of descriptors: this thread gets a CPU-clock timer instead,
      * which costs no fd (at the tick-limited rate). */
     if (r != -EMFILE && r != -ENFILE)
@@ -58,11 +58,33 @@ int prof__trigger_arm(struct prof__trigger *t, pid_t tid,
   return 0;
 }
 
+static void prof__trigger_note_lost(struct prof__trigger *t) {
+  uint64_t none = 0;
+  if (!t)
+    return;
+  atomic_fetch_add(&t->fd_lost, 1);
+  atomic_compare_exchange_strong(&t->fd_lost_ns, &none,
+                                 prof__now_ns(CLOCK_MONOTONIC));
+}
+
+void prof__trigger_check_fd(struct prof__trigger *t, pid_t tid,
+                            struct prof__thread_trigger *h) {
+  if (h->fd < 0 || prof__perf_owned(h->fd, h->perf_id))
+    return;
+  h->fd = -1; /* the number is the program's now: never touch it again */
+  prof__trigger_note_lost(t);
+  if (!h->has_timer &&
+      prof__ptimer_arm(tid, t->sig, t->period_ns, &h->timer) == 0) {
+    h->has_timer = 1;
+    atomic_fetch_add(&t->fd_timer, 1);
+  }
+}
+
 void prof__trigger_disarm(struct prof__trigger *t,
                           struct prof__thread_trigger *h) {
-  (void)t;
-  if (h->fd >= 0)
-    prof__perf_disarm(h->fd);
+  /* Not ours any more: the program closed it before the monitor saw. */
+  if (h->fd >= 0 && prof__perf_disarm(h->fd, h->perf_id) != 0)
+    prof__trigger_note_lost(t);
   if (h->has_timer)
     prof__ptimer_disarm(h->timer);
   h->fd = -1;
@@ -226,6 +248,9 @@ static const char *prof__rate_limit(const struct prof__trigger *t) {
   case PROF__MODE_ITIMER:
     return "ITIMER_PROF fires at most once per kernel tick";
   case PROF__MODE_CPU:
+    if (atomic_load(&t->fd_timer)) /* the fallback of a lost descriptor */
+      return "threads moved to CPU-clock timers are signalled at most "
+             "once per kernel tick";
     return "periods that end in the kernel are not signalled "
            "(exclude_kernel); their time is in the next sample's weight";
   default:
@@ -258,6 +283,19 @@ static void prof__faults(const struct prof__session *s, char *buf,
                   "own handler for signal %d",
                   t->replaced_after_ns ? "after" : "before", (double)at / 1e9,
                   t->sig);
+  }
+  if (atomic_load(&t->fd_lost)) {
+    uint64_t lost = atomic_load(&t->fd_lost), timer = atomic_load(&t->fd_timer);
+    uint64_t at = atomic_load(&t->fd_lost_ns) - s->start_mono_ns;
+    prof__appendf(buf, len, n,
+                  "; the program closed libprof's perf descriptor of %llu "
+                  "threads (first seen after %.1f s): %llu sampled by a "
+                  "CPU-clock timer since",
+                  (unsigned long long)lost, (double)at / 1e9,
+                  (unsigned long long)timer);
+    if (lost > timer) /* they exited, or the timer failed, before a check */
+      prof__appendf(buf, len, n, ", SAMPLES STOPPED on %llu",
+                    (unsigned long long)(lost - timer));
   }
   if (atomic_load(&t->arm_failed))
     prof__appendf(buf, len, n, "; %llu threads could not be armed",

@@ -28,6 +28,7 @@
 /* One thread's trigger. fd and timer are both "none" for itimer and wall. */
 struct prof__thread_trigger {
   int fd;        /* perf event, or -1                          */
+  uint64_t perf_id; /* its PERF_EVENT_IOC_ID: proves fd is ours */
   int has_timer; /* timer is valid                             */
   timer_t timer; /* POSIX CPU-clock timer                      */
 };
@@ -41,6 +42,10 @@ struct prof__trigger {
   _Atomic uint64_t arm_failed;  /* threads whose trigger creation failed */
   _Atomic uint64_t blocked;     /* threads muted: they kept the RT signal
                                    blocked while signals queued up       */
+  _Atomic uint64_t fd_lost;     /* threads whose perf descriptor the
+                                   program closed (or replaced)          */
+  _Atomic uint64_t fd_timer;    /* ...of which sampled by a timer since  */
+  _Atomic uint64_t fd_lost_ns;  /* session time of the first loss seen   */
   uint64_t replaced_after_ns;   /* session time when that was seen       */
   uint64_t start_proc_cpu_ns;   /* process CPU clock at start            */
   uint64_t prog_cpu_ns;         /* program's CPU during the session (the
@@ -86,11 +91,25 @@ PROF__HIDDEN int prof__trigger_arm(struct prof__trigger *t, pid_t tid,
 PROF__HIDDEN void prof__trigger_disarm(struct prof__trigger *t,
                                        struct prof__thread_trigger *h);
 
+/* Monitor, under the registry lock: if h's perf descriptor is no longer
+ * libprof's event (the program closed it, maybe reopened the number),
+ * forgets it without closing it, counts the loss, and arms a CPU-clock
+ * timer for tid instead (it costs no descriptor). */
+PROF__HIDDEN void prof__trigger_check_fd(struct prof__trigger *t, pid_t tid,
+                                         struct prof__thread_trigger *h);
+
 /* cpu: perf_event task clock of tid, signalling tid with sig every
- * period_ns of its CPU time (trigger_perf.c). */
+ * period_ns of its CPU time (trigger_perf.c). *fd is close-on-exec; *id
+ * is the event's PERF_EVENT_IOC_ID. Returns 0 or -errno. */
 PROF__HIDDEN int prof__perf_arm(pid_t tid, int sig, uint64_t period_ns,
-                                int *fd);
-PROF__HIDDEN void prof__perf_disarm(int fd);
+                                int *fd, uint64_t *id);
+/* 1 if fd is still the event with this id (fstat + one ioctl, ~0.5 us),
+ * else 0. AS-safe (a _Fork child uses it). */
+PROF__HIDDEN int prof__perf_owned(int fd, uint64_t id);
+/* Closes fd if it is still that event (prof__perf_owned); -EBADF and
+ * nothing closed if not: libprof never closes a descriptor it does not
+ * own. AS-safe. */
+PROF__HIDDEN int prof__perf_disarm(int fd, uint64_t id);
 
 /* timer: CPU-clock timer of tid, signalling tid (trigger_timer.c). */
 PROF__HIDDEN int prof__ptimer_arm(pid_t tid, int sig, uint64_t period_ns,

@@ -10,6 +10,7 @@
 #include <linux/perf_event.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -44,19 +45,52 @@ static int prof__perf_route(int fd, pid_t tid, int sig) {
   return 0;
 }
 
-int prof__perf_arm(pid_t tid, int sig, uint64_t period_ns, int *out) {
+/* The identity of our events: every anonymous-inode file (perf events,
+ * eventfd, epoll, ...) shares one inode, so st_dev/st_ino only say "an
+ * anonymous inode"; PERF_EVENT_IOC_ID then gives the event's id, unique
+ * in the system. The ioctl is only sent to an anonymous inode, never to
+ * a device file of the host's that might interpret its number. */
+static dev_t prof__anon_dev;
+static ino_t prof__anon_ino;
+
+static int prof__perf_id(int fd, uint64_t *id) {
+  return ioctl(fd, PERF_EVENT_IOC_ID, id) == 0 ? 0 : -errno;
+}
+
+int prof__perf_arm(pid_t tid, int sig, uint64_t period_ns, int *out,
+                   uint64_t *id) {
+  struct stat st;
   int fd = prof__perf_open(tid, period_ns);
   if (fd < 0)
     return -errno;
-  int r = prof__perf_route(fd, tid, sig);
+  int r = fstat(fd, &st) != 0 ? -errno : prof__perf_id(fd, id);
+  if (r == 0)
+    r = prof__perf_route(fd, tid, sig);
   if (r != 0) {
     close(fd);
     return r;
   }
+  prof__anon_dev = st.st_dev; /* the same for every event */
+  prof__anon_ino = st.st_ino;
   *out = fd;
   return 0;
 }
 
+int prof__perf_owned(int fd, uint64_t id) {
+  struct stat st;
+  uint64_t cur;
+  return fstat(fd, &st) == 0 && st.st_dev == prof__anon_dev &&
+         st.st_ino == prof__anon_ino && prof__perf_id(fd, &cur) == 0 &&
+         cur == id;
+}
+
 /* Closing releases the event; the kernel waits for an overflow signal in
- * flight (irq_work) before freeing it, so none arrives after this. */
-void prof__perf_disarm(int fd) { close(fd); }
+ * flight (irq_work) before freeing it, so none arrives after this. A
+ * descriptor that is no longer our event (the program closed ours, and
+ * maybe opened its own file under the number) is left alone. */
+int prof__perf_disarm(int fd, uint64_t id) {
+  if (!prof__perf_owned(fd, id))
+    return -EBADF;
+  close(fd);
+  return 0;
+}

@@ -6,6 +6,8 @@
  *    program's own handler does not receive libprof's signals;
  *  - threads that exited without passing through the pthread_create
  *    wrapper: release their triggers (once a second);
+ *  - perf descriptors the program closed (daemons close every fd): move
+ *    those threads to a CPU-clock timer, which needs no descriptor;
  *  - a real-time signal piling up in the queue of a thread that keeps it
  *    blocked (real-time signals queue, classic ones coalesce): mute that
  *    thread before the per-user queue limit is reached, because perf then
@@ -50,6 +52,8 @@ static void prof__monitor(struct prof__session *s, unsigned pass) {
     prof__trigger_on_replaced(s);
   if (pass % 10 == 0) /* once a second: exits are rare, tgkill is not free */
     prof__threads_sweep();
+  if (t->mode == PROF__MODE_CPU) /* ~0.5 us a thread */
+    prof__threads_check_fds();
   if (t->sig >= SIGRTMIN && prof__sigq(&q, &limit) == 0 &&
       q > 1024 && q > limit / 16)
     atomic_fetch_add(&t->blocked, prof__threads_mute_blocked(t->sig));

@@ -1,8 +1,15 @@
-/* The registry of managed runtimes (prof_runtime_register).
+/* The registry of managed runtimes (prof_runtime_register and
+ * prof_runtime_unregister).
  *
- * Slots are written once under a mutex and published with a release store
- * of `live`; the signal handler reads them with an acquire load and no
- * lock. Slots are never reused, so a published slot never changes. */
+ * A slot is written under a mutex and published with a release store of
+ * `live`; the signal handler reads it with an acquire load and no lock.
+ * Unregistering clears `live`, then waits until no signal handler is
+ * running (prof__handlers_running), so no handler can still be inside or
+ * about to call the traceback hook; the collector then symbolizes the
+ * runtime's PCs seen so far (runtime_retire.c) before the hooks are
+ * dropped. A slot unregistered while a session runs keeps its name until
+ * that session ends (its frames are in the session's stacks), and is
+ * reused only after. */
 #ifndef PROF_SIGPATH_RUNTIME_H
 #define PROF_SIGPATH_RUNTIME_H
 
@@ -13,8 +20,15 @@
 #include "arch/arch.h"
 #include "libprof.h"
 
+enum prof__runtime_state {
+  PROF__RT_FREE = 0,
+  PROF__RT_LIVE = 1,
+  PROF__RT_RETIRED = 2 /* unregistered during the running session */
+};
+
 struct prof__runtime {
   _Atomic int live;
+  int state; /* enum prof__runtime_state, under the registry mutex */
   char name[64];
   void (*traceback)(void *);
   void (*context)(void *);
@@ -36,12 +50,16 @@ static inline int prof__runtime_live(int id) {
 }
 
 /* The runtime with this id if registered, else NULL. Inline because the
- * crossing functions call it on every crossing. PROF__SIGSAFE. */
+ * crossing functions call it on every crossing. PROF__SIGSAFE.
+ * The load is seq_cst (a plain load on x86-64, ldar on aarch64, as an
+ * acquire load would be): with the handler's seq_cst increment of
+ * prof__handlers_running before it, and unregister's seq_cst store of
+ * `live` before its reads of that count, one of the two sees the other. */
 static inline const struct prof__runtime *prof__runtime_get(int id) {
   if ((unsigned)id >= PROF_MAX_RUNTIMES)
     return NULL;
   const struct prof__runtime *r = &prof__runtimes[id];
-  return atomic_load_explicit(&r->live, memory_order_acquire) ? r : NULL;
+  return atomic_load(&r->live) ? r : NULL;
 }
 
 #endif

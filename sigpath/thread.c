@@ -18,6 +18,8 @@ struct prof__runtime prof__runtimes[PROF_MAX_RUNTIMES];
 _Atomic uint32_t prof__runtimes_live;
 void (*prof__runtimes_context[PROF_MAX_RUNTIMES])(void *);
 
+/* A forked child's one thread has a new tid: session.c's fork handler
+ * clears the cache before anything else. */
 PROF__SIGSAFE int32_t prof__thread_tid(void) {
   int32_t tid = prof__tls.tid;
   if (tid == 0)

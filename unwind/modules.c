@@ -4,6 +4,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -266,9 +267,24 @@ static void prof__apply_scan(struct prof__modules *ms, struct prof__scan *sc) {
   ms->nactive = n;
 }
 
+/* glibc's fork does not reset the loader lock dl_iterate_phdr holds
+ * (dl_load_write_lock): a fork while the collector is inside it leaves
+ * the child's dl_iterate_phdr, its own and the host's (C++ exceptions),
+ * blocked for ever. So libprof iterates only under this lock, which its
+ * fork handlers hold across fork (prof__modules_fork_*). */
+static pthread_mutex_t prof__dl_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void prof__modules_fork_prepare(void) { pthread_mutex_lock(&prof__dl_lock); }
+void prof__modules_fork_parent(void) { pthread_mutex_unlock(&prof__dl_lock); }
+void prof__modules_fork_child(void) {
+  pthread_mutex_init(&prof__dl_lock, NULL);
+}
+
 void prof__modules_refresh(struct prof__modules *ms) {
   struct prof__scan sc = {ms, NULL, 0, 0, 0, 0};
+  pthread_mutex_lock(&prof__dl_lock);
   dl_iterate_phdr(prof__scan_cb, &sc);
+  pthread_mutex_unlock(&prof__dl_lock);
   if (!sc.unchanged && !sc.failed)
     prof__apply_scan(ms, &sc);
   if (sc.failed)

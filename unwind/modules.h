@@ -59,6 +59,12 @@ prof__modules_find(struct prof__modules *ms, uint64_t addr);
 /* Re-reads the link map if it changed (dlopen/dlclose since last time). */
 PROF__HIDDEN void prof__modules_refresh(struct prof__modules *ms);
 
+/* fork: the lock around dl_iterate_phdr is held across fork (prepare),
+ * released in the parent and reset in the child. Any thread. */
+PROF__HIDDEN void prof__modules_fork_prepare(void);
+PROF__HIDDEN void prof__modules_fork_parent(void);
+PROF__HIDDEN void prof__modules_fork_child(void);
+
 /* Module by id (loaded or not), or NULL. */
 PROF__HIDDEN const struct prof__module *
 prof__modules_get(const struct prof__modules *ms, uint32_t id);
