@@ -21,6 +21,14 @@
 
 #define PROF__NATIVE_MAX 2048
 
+/* The collector's start-up (see prof__collector_init). Whoever moves
+ * `init` away from PENDING first decides: the collector (ready, or its
+ * error) or prof__collector_finish giving up on it (ABANDONED), after
+ * which the collector frees what it made and touches nothing else. */
+#define PROF__INIT_PENDING 0
+#define PROF__INIT_READY 1
+#define PROF__INIT_ABANDONED 2
+
 struct prof__collector {
   struct prof__session *s;
   pthread_t thread;
@@ -32,6 +40,7 @@ struct prof__collector {
   struct prof__modules *ms;
   struct prof__unwinder *unw;
   struct prof__agg agg;
+  _Atomic int init; /* PROF__INIT_*, or the negative error */
   uint64_t kept, weight_ns;
   int native_max;
   uint64_t pcs[PROF__NATIVE_MAX], sps[PROF__NATIVE_MAX];
@@ -148,8 +157,48 @@ static int prof__finish_output(struct prof__collector *c) {
   return r;
 }
 
+/* Waits until the collector has made its module list, for at most
+ * max_ms (-1: no limit). Returns its init state (0 = still pending). */
+static int prof__collector_await(struct prof__collector *c, int max_ms) {
+  for (int waited = 0; max_ms < 0 || waited < max_ms; waited++) {
+    int st = atomic_load(&c->init);
+    if (st != PROF__INIT_PENDING)
+      return st;
+    struct timespec ts = {0, 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  return atomic_load(&c->init);
+}
+
+static void prof__collector_free(struct prof__collector *c) {
+  prof__unwinder_free(c->unw);
+  prof__modules_free(c->ms);
+  prof__agg_destroy(&c->agg);
+  free(c);
+}
+
+/* The module list and the unwinder are made here, on the collector, not
+ * on the thread that starts the session: both take the dynamic loader's
+ * lock (dl_iterate_phdr, dlopen), which a fork child can inherit held by
+ * a thread that existed only in the parent (glibc 2.36 does not reset it
+ * in the child). The program's own thread must never wait on that. */
+static int prof__collector_init(struct prof__collector *c) {
+  c->ms = prof__modules_new();
+  return c->ms ? prof__unwinder_new(&c->unw, c->s->cfg.unwind, c->ms)
+               : PROF_ENOMEM;
+}
+
 static void *prof__collector_main(void *arg) {
   struct prof__collector *c = arg;
+  int r = prof__collector_init(c);
+  int pending = PROF__INIT_PENDING;
+  if (!atomic_compare_exchange_strong(&c->init, &pending,
+                                      r ? r : PROF__INIT_READY)) {
+    prof__collector_free(c); /* abandoned: the session is gone */
+    return NULL;
+  }
+  if (r)
+    return NULL;
   for (;;) {
     int stopping = atomic_load(&c->stopping);
     uint64_t req = atomic_load(&c->sync_req);
@@ -182,20 +231,20 @@ int prof__collector_start(struct prof__session *s) {
   c->native_max = s->cfg.max_depth + 512 < PROF__NATIVE_MAX
                       ? s->cfg.max_depth + 512 : PROF__NATIVE_MAX;
   prof__agg_init(&c->agg);
-  c->ms = prof__modules_new();
-  int r = c->ms ? prof__unwinder_new(&c->unw, s->cfg.unwind, c->ms)
-                : PROF_ENOMEM;
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  if (r == 0 && pthread_create(&c->thread, NULL, prof__collector_main, c))
-    r = PROF_ENOMEM;
+  int r = pthread_create(&c->thread, NULL, prof__collector_main, c)
+              ? PROF_ENOMEM : 0;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (r) {
-    prof__unwinder_free(c->unw);
-    prof__modules_free(c->ms);
-    free(c);
-    return r;
+  /* A start reports a missing libunwind at once; a fork child waits a
+   * little only (see prof__collector_init) and goes on sampling. */
+  int st = r ? r : prof__collector_await(c, s->fork_child ? 100 : -1);
+  if (st < 0) {
+    if (!r)
+      pthread_join(c->thread, NULL);
+    prof__collector_free(c);
+    return st;
   }
   pthread_setname_np(c->thread, "libprof-collect");
   s->collector = c;
@@ -205,18 +254,29 @@ int prof__collector_start(struct prof__session *s) {
 int prof__collector_finish(struct prof__session *s,
                            struct prof__collector_totals *t) {
   struct prof__collector *c = s->collector;
+  s->collector = NULL;
   atomic_store(&c->stopping, 1);
   prof__ring_kick(&s->sampler.ring);
+  memset(t, 0, sizeof(*t));
+  int pending = PROF__INIT_PENDING;
+  if (prof__collector_await(c, 1000) == PROF__INIT_PENDING &&
+      atomic_compare_exchange_strong(&c->init, &pending,
+                                     PROF__INIT_ABANDONED)) {
+    /* Still blocked on the loader lock a fork left held, which never
+     * ends: the collector is abandoned (it frees itself if it ever
+     * wakes up) and nothing is written. */
+    snprintf(s->mode_note, sizeof(s->mode_note),
+             "the dynamic loader's lock was held at fork by a thread of the "
+             "parent (glibc does not reset it): no module list");
+    prof__runtimes_session_end();
+    return PROF_ESTATE;
+  }
   pthread_join(c->thread, NULL);
   int r = c->result;
   t->kept = c->kept;
   t->weight_ns = c->weight_ns;
   t->threads = c->agg.nthreads;
-  prof__unwinder_free(c->unw);
-  prof__modules_free(c->ms);
-  prof__agg_destroy(&c->agg);
-  free(c);
-  s->collector = NULL;
+  prof__collector_free(c);
   prof__runtimes_session_end();
   return r;
 }
@@ -227,7 +287,10 @@ void prof__collector_sync(struct prof__session *s) {
     return;
   uint64_t want = atomic_fetch_add(&c->sync_req, 1) + 1;
   prof__ring_kick(&s->sampler.ring);
-  while (atomic_load(&c->sync_done) < want && !atomic_load(&c->stopping)) {
+  /* A collector still making its module list has unwound nothing yet,
+   * and may be stuck on a fork's loader lock: nothing to wait for. */
+  while (atomic_load(&c->sync_done) < want && !atomic_load(&c->stopping) &&
+         atomic_load(&c->init) == PROF__INIT_READY) {
     struct timespec ts = {0, 200 * 1000};
     nanosleep(&ts, NULL);
   }

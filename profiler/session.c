@@ -355,6 +355,7 @@ void prof__fork_follow(void) {
   if (!s)
     return;
   s->cfg = prof__fork_cfg;
+  s->fork_child = 1;
   prof__out_for_pid(&s->cfg, getpid());
   pthread_mutex_lock(&prof__lock);
   if (prof__session)

@@ -25,6 +25,7 @@ struct prof__session {
   uint64_t start_mono_ns, start_unix_ns;
   uint64_t stop_mono_ns;
   char mode_note[160];          /* e.g. fallback explanation           */
+  int fork_child;               /* followed a fork: see collector.c    */
 };
 
 /* Runs fn with the running session (or NULL) under the session lock, so
