@@ -121,8 +121,16 @@ if root:
              os.makedev(1, 3))
     refused("character device (mknod)", os.path.join(d, "dev.json"), d,
             needle="is a device")
+    # In a private mount namespace with its own /dev: a libprof that
+    # replaced /dev/null there harms nothing else on the machine, and the
+    # wrapper reports it (an extra "libprof-test" line, status 99).
+    private_dev = ["unshare", "--mount", "sh", "-c",
+                   'mount -t tmpfs tmpfs /dev && mknod -m 666 /dev/null c 1 3'
+                   ' || exit 98; "$@"; rc=$?; [ -c /dev/null ] || { echo '
+                   '"libprof-test: /dev/null was replaced" >&2; exit 99; }; '
+                   'exit $rc', "sh"]
     refused("/dev/null as root", "/dev/null", d, needle="is a device",
-            watch=["/dev/null"])
+            prefix=private_dev, watch=["/dev/null"])
 else:
     print("skip devices: mknod and writing /dev need root")
 
