@@ -21,6 +21,7 @@
 
 struct prof__cr {
   struct prof__model *m;
+  struct prof__rj_total total;
   uint32_t *stack;
   size_t cap;
   uint64_t period;
@@ -90,7 +91,7 @@ static int prof__cr_push(struct prof__cr *r, size_t n, uint32_t v) {
 
 /* Parses the stack part [s, e) of a line and adds the sample. */
 static int prof__cr_stack(struct prof__cr *r, const char *s, const char *e,
-                          uint64_t v) {
+                          uint64_t v, char *err, size_t errlen) {
   int64_t ti = prof__cr_thread(r, &s, e);
   size_t n = 0;
   if (ti < 0)
@@ -98,19 +99,24 @@ static int prof__cr_stack(struct prof__cr *r, const char *s, const char *e,
   while (s < e) {
     const char *semi = memchr(s, ';', (size_t)(e - s));
     const char *end = semi ? semi : e;
+    if (n == PROF__READ_MAX_DEPTH) {
+      prof__errf(err, errlen, "more than %d frames", PROF__READ_MAX_DEPTH);
+      return PROF_EFORMAT;
+    }
     int64_t fi = prof__cr_frame(r, s, end, n == 0);
     if (fi < 0 || prof__cr_push(r, n++, (uint32_t)fi) != 0)
       return PROF_ENOMEM;
     s = semi ? semi + 1 : e;
   }
-  uint64_t count = v, w = v * r->period;
+  uint64_t count = v, w = prof__rj_mul(v, r->period);
   if (r->ns) {
     w = v;
     count = (v + r->period / 2) / r->period;
     if (count == 0)
       count = 1;
   }
-  return prof__rj_add(r->m, (size_t)ti, r->stack, (uint32_t)n, count, w);
+  return prof__rj_add(r->m, &r->total, (size_t)ti, r->stack, (uint32_t)n,
+                      count, w, err, errlen);
 }
 
 /* One line [s, e), without its newline. */
@@ -139,9 +145,10 @@ static int prof__cr_line(struct prof__cr *r, const char *s, const char *e,
   }
   if (v == 0)
     return 0;
-  int rc = prof__cr_stack(r, s, sep, v);
+  char why[160] = "out of memory";
+  int rc = prof__cr_stack(r, s, sep, v, why, sizeof(why));
   if (rc != 0)
-    prof__errf(err, errlen, "line %zu: out of memory", lineno);
+    prof__errf(err, errlen, "line %zu: %s", lineno, why);
   return rc;
 }
 
