@@ -87,7 +87,9 @@ int prof__read_mem(struct prof__model *m, const char *buf, size_t len,
     prof__errf(err, errlen, "binary data, not a profile");
     return PROF_EFORMAT;
   }
-  if (*p == '{' || *p == '[')
+  /* Both JSON formats are objects; a line of collapsed stacks may start
+   * with '[' ("[truncated];main 5"). */
+  if (*p == '{')
     return prof__read_json(m, buf, len, err, errlen);
   const char *w = secure_getenv("LIBPROF_COLLAPSED_WEIGHT");
   int ns = w != NULL && strcmp(w, "ns") == 0;

@@ -8,6 +8,8 @@
  * - The number is a sample count, or nanoseconds when `ns` is set
  *   (LIBPROF_COLLAPSED_WEIGHT=ns); the other quantity is derived at the
  *   default rate, since the format carries none.
+ * - Names are UTF-8: a byte that starts no valid sequence becomes U+FFFD,
+ *   as every writer would write it (so what is read writes back as read).
  * - Empty lines and lines starting with '#' are skipped; anything else
  *   that is not `stack number` is an error naming the line.
  * Thread-safe (no shared state); never in a signal handler. */
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export/out.h"       /* prof__utf8_len */
 #include "export/read_json.h" /* prof__rj_add */
 #include "export/writers.h"
 #include "libprof.h"
@@ -27,6 +30,29 @@ struct prof__cr {
   uint64_t period;
   int ns;
 };
+
+/* A malloc'd copy of [s, s + n) with every byte that starts no valid
+ * UTF-8 sequence replaced by U+FFFD; NULL when out of memory. */
+static char *prof__cr_strndup(const char *s, size_t n) {
+  char *tok = strndup(s, n), *out = tok ? malloc(3 * n + 1) : NULL;
+  size_t j = 0;
+  for (const unsigned char *p = (unsigned char *)tok; out && *p;) {
+    size_t k = prof__utf8_len(p);
+    if (k == 0) {
+      memcpy(out + j, "\xef\xbf\xbd", 3);
+      j += 3;
+      p++;
+    } else {
+      memcpy(out + j, p, k);
+      j += k;
+      p += k;
+    }
+  }
+  if (out)
+    out[j] = 0;
+  free(tok);
+  return out;
+}
 
 /* Interns one frame token [s, e), decoding its suffix. */
 static int64_t prof__cr_frame(struct prof__cr *r, const char *s,
@@ -42,7 +68,7 @@ static int64_t prof__cr_frame(struct prof__cr *r, const char *s,
       f.flags |= PROF__FRAME_INLINED;
     f.runtime = k == 'j' ? "managed" : k == 'k' ? "kernel" : NULL;
   }
-  char *name = strndup(s, n);
+  char *name = prof__cr_strndup(s, n);
   if (name == NULL)
     return -1;
   if (first && strcmp(name, PROF__TRUNCATED_NAME) == 0) {
@@ -60,7 +86,7 @@ static int64_t prof__cr_thread(struct prof__cr *r, const char **s,
                                const char *e) {
   const char *semi = memchr(*s, ';', (size_t)(e - *s));
   const char *end = semi ? semi : e;
-  char *tok = strndup(*s, (size_t)(end - *s));
+  char *tok = prof__cr_strndup(*s, (size_t)(end - *s));
   int64_t tid, ti;
   size_t namelen;
   if (tok == NULL)

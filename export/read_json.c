@@ -72,11 +72,12 @@ int prof__rj_add(struct prof__model *m, struct prof__rj_total *t, size_t ti,
   }
   t->count += count;
   t->weight_ns += weight_ns;
-  if (n > 0) {
-    const struct prof__model_frame *root = &m->frames[frames[0]];
-    if ((root->flags & PROF__FRAME_SYNTHETIC) &&
-        strcmp(root->name, PROF__TRUNCATED_NAME) == 0)
-      flags |= PROF__STACK_TRUNCATED;
+  static const uint32_t no_frames[1];
+  if (n == 0) {
+    frames = no_frames; /* a reader's stack buffer may not exist yet */
+  } else if ((m->frames[frames[0]].flags & PROF__FRAME_SYNTHETIC) &&
+             strcmp(m->frames[frames[0]].name, PROF__TRUNCATED_NAME) == 0) {
+    flags |= PROF__STACK_TRUNCATED;
   }
   int64_t s = prof__model_intern_stack(m, frames, n, flags);
   if (s < 0 || prof__model_add_sample(m, ti, (uint32_t)s, count, weight_ns)) {

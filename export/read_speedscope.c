@@ -136,13 +136,17 @@ static double prof__ssr_scale(const char *unit) {
 }
 
 /* Adds the stack in r->stack[0..n) (file frame indices, root first)
- * with a raw weight in the profile's unit. */
+ * with a raw weight in the profile's unit. An integer weight in
+ * nanoseconds (libprof's own files) is taken exactly when `exact` is that
+ * JSON value: a double holds only 53 bits. */
 static int prof__ssr_add(struct prof__ssr *r, size_t ti, uint32_t n,
-                         double raw, uint64_t count) {
+                         double raw, const json_t *exact, uint64_t count) {
   uint64_t w;
   if (r->scale == 0) { /* "none": the weights are sample counts */
     count = prof__rj_round(raw);
     w = prof__rj_mul(count, prof__period_ns(r->m));
+  } else if (r->scale == 1 && json_is_integer(exact)) {
+    w = (uint64_t)json_integer_value(exact); /* checked >= 0 */
   } else {
     w = prof__rj_round(raw * r->scale);
   }
@@ -253,7 +257,7 @@ static int prof__ssr_sampled(struct prof__ssr *r, const json_t *p, size_t pi,
                  "not a non-negative integer", pi, j);
       return PROF_EFORMAT;
     }
-    int rc = prof__ssr_add(r, ti, (uint32_t)depth, json_number_value(w),
+    int rc = prof__ssr_add(r, ti, (uint32_t)depth, json_number_value(w), w,
                            counts ? (uint64_t)json_integer_value(c) : 1);
     if (rc != 0)
       return rc;
@@ -276,7 +280,7 @@ static int prof__ssr_event(struct prof__ssr *r, const json_t *e, size_t ti,
       !json_is_number(json_object_get(e, "at")))
     return 1;
   if (*depth > 0 && at > *last) {
-    int rc = prof__ssr_add(r, ti, *depth, at - *last, 1);
+    int rc = prof__ssr_add(r, ti, *depth, at - *last, NULL, 1);
     if (rc != 0)
       return rc;
   }
