@@ -25,5 +25,6 @@ int count_temp_files(const char *dir);
 
 void add_read_tests(void);
 void add_write_tests(void);
+void add_limit_tests(void);
 
 #endif
