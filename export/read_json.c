@@ -65,9 +65,14 @@ int prof__rj_add(struct prof__model *m, struct prof__rj_total *t, size_t ti,
                n, PROF__READ_MAX_DEPTH);
     return PROF_EFORMAT;
   }
-  if (count > INT64_MAX - t->count || weight_ns > INT64_MAX - t->weight_ns) {
-    prof__errf(err, errlen, "sample counts or weights add up to more than "
-               "%lld, more than a profile can hold", (long long)INT64_MAX);
+  if (count > PROF__READ_MAX_COUNT - t->count) {
+    prof__errf(err, errlen, "sample counts add up to more than %lld, more "
+               "than a profile can hold", (long long)PROF__READ_MAX_COUNT);
+    return PROF_EFORMAT;
+  }
+  if (weight_ns > INT64_MAX - t->weight_ns) {
+    prof__errf(err, errlen, "weights add up to more than %lld ns, more than "
+               "a profile can hold", (long long)INT64_MAX);
     return PROF_EFORMAT;
   }
   t->count += count;

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "export/model.h"
+#include "export/writers.h" /* PROF__DEFAULT_HZ */
 
 /* Member k of object o as a string, or NULL when absent or not a string. */
 PROF__HIDDEN const char *prof__rj_str(const json_t *o, const char *k);
@@ -33,8 +34,12 @@ PROF__HIDDEN uint64_t prof__rj_mul(uint64_t a, uint64_t b);
 
 /* What a file has added so far. Every reader keeps one, so that no sum a
  * writer or prof_report forms (per thread, per function, whole profile)
- * can overflow: the file's total count and total weight stay <= INT64_MAX
- * (pprof's values are int64). */
+ * can overflow: the file's total weight stays <= INT64_MAX ns (pprof's
+ * values are int64), and its total count <= PROF__READ_MAX_COUNT, so that
+ * the counts, turned into time at the default rate by a reader of a
+ * format that keeps only them (collapsed), still fit: every file written
+ * from what was read can be read back. */
+#define PROF__READ_MAX_COUNT (INT64_MAX / (1000000000 / PROF__DEFAULT_HZ))
 struct prof__rj_total {
   uint64_t count, weight_ns;
 };
@@ -43,7 +48,7 @@ struct prof__rj_total {
  * adds the sample to thread ti. Marks the stack truncated when its root
  * is the synthetic "[truncated]" frame. Returns 0, PROF_ENOMEM, or
  * PROF_EFORMAT (err set) for a stack deeper than PROF__READ_MAX_DEPTH or
- * a total over INT64_MAX. */
+ * a total over the limits above. */
 PROF__HIDDEN int prof__rj_add(struct prof__model *m, struct prof__rj_total *t,
                               size_t ti, const uint32_t *frames, uint32_t n,
                               uint64_t count, uint64_t weight_ns, char *err,
