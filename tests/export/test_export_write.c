@@ -1,7 +1,8 @@
 /* The write path (issue 9): prof__export_file never replaces anything but
  * a regular file, keeps an earlier file when writing fails (forced here
  * with RLIMIT_FSIZE, which any user can set), takes any name under
- * NAME_MAX; prof_output_check refuses what a session would refuse. */
+ * NAME_MAX; prof_output_check and prof_convert refuse what a session
+ * would refuse. */
 #include <CUnit/Basic.h>
 #include <errno.h>
 #include <signal.h>
@@ -80,9 +81,12 @@ static int make_special(const char *path, int kind, const char *target) {
 static void test_refuses_special_files(void) {
   static const char *const names[] = {"dir", "fifo", "link", "dev", "sock"};
   struct prof__model *m = fixture_model();
-  char target[512], path[512], err[512];
+  char target[512], path[512], err[512], in[512];
   snprintf(target, sizeof(target), "%s", tmp_path("target.json"));
   write_all(target, "target\n", 7);
+  snprintf(in, sizeof(in), "%s", tmp_path("convert-in.json"));
+  CU_ASSERT_EQUAL_FATAL(prof__export_file(m, PROF__FMT_SPEEDSCOPE, NULL, in),
+                        0);
   for (int k = 0; k < 5; k++) {
     struct stat before, after;
     snprintf(path, sizeof(path), "%s.json", tmp_path(names[k]));
@@ -97,6 +101,10 @@ static void test_refuses_special_files(void) {
     CU_ASSERT_EQUAL(prof_output_check(path, NULL, 0, err, sizeof(err)),
                     PROF_EOUTPUT);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
+    /* libprof convert: refused before the input is read */
+    CU_ASSERT_EQUAL(prof_convert(in, path, "speedscope", err, sizeof(err)),
+                    PROF_EOUTPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "libprof writes only regular"));
     CU_ASSERT_EQUAL_FATAL(lstat(path, &after), 0);
     CU_ASSERT_EQUAL(after.st_ino, before.st_ino);
     CU_ASSERT_EQUAL(after.st_mode, before.st_mode);

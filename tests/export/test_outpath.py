@@ -140,6 +140,8 @@ refused("300-byte file name", os.path.join(d, "n" * 295 + ".json"), d,
         needle="over NAME_MAX")
 refused("300-byte directory name",
         os.path.join(d, "n" * 300, "p.json"), d, needle="over NAME_MAX")
+deep = os.path.join(d, *(["p" * 200] * 21), "p.json")
+refused("path over PATH_MAX", deep, d, needle="shorter than 4096 bytes")
 refused("missing directory", os.path.join(d, "missing", "p.json"), d,
         needle="existing, writable directory")
 refused("a file used as directory", os.path.join(inp, "p.json"), d,
