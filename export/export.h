@@ -20,6 +20,12 @@ struct prof__export_opts {
   int collapsed_ns;
 };
 
+/* Paths and values echoed in messages are cut to PROF__SHOWN bytes (then
+ * "..."), so that a message about a 4000-byte path still fits one line
+ * and its buffer. Use as printf("%.*s%s", PROF__CUT(s)). */
+#define PROF__SHOWN 120
+#define PROF__CUT(s) PROF__SHOWN, (s), strlen(s) > PROF__SHOWN ? "..." : ""
+
 /* Parses a comma list such as "speedscope,pprof" into a PROF__FMT_* mask.
  * Returns 0, or PROF_EFORMAT with *bad pointing into list at the bad name. */
 PROF__HIDDEN int prof__format_parse(const char *list, unsigned *mask,

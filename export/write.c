@@ -14,11 +14,6 @@
 #include "export/writers.h"
 #include "libprof.h"
 
-/* Paths in messages are cut to this many bytes (then "..."), so that a
- * message about a 4000-byte path still fits one line and its buffer. */
-#define PROF__SHOWN 120
-#define PROF__CUT(s) PROF__SHOWN, (s), strlen(s) > PROF__SHOWN ? "..." : ""
-
 int prof__export_stream(const struct prof__model *m, enum prof__format f,
                         const struct prof__export_opts *o, FILE *fp) {
   static const struct prof__export_opts defaults = {0};
@@ -86,7 +81,8 @@ int prof__export_check_path(const char *path, char *err, size_t errlen) {
   }
   if (errno == ENOENT)
     return 0; /* a missing directory is found by prof__export_check_dir */
-  prof__errf(err, errlen, "%.*s%s: %s", PROF__CUT(path), strerror(errno));
+  prof__errf(err, errlen, "%.*s%s: %s", PROF__CUT(path),
+             strerror(errno));
   return PROF_EOUTPUT;
 }
 
@@ -97,17 +93,17 @@ static int prof__export_check_dir(const char *path, char *err,
                                   size_t errlen) {
   char probe[PATH_MAX + 32];
   const char *slash = strrchr(path, '/');
-  int dirlen = slash ? (int)(slash - path) : 1;
+  /* "x" is in ".", "/x" in "/" */
   const char *dir = slash ? (slash == path ? "/" : path) : ".";
-  snprintf(probe, sizeof(probe), "%.*s/.libprof-probe-XXXXXX",
-           dirlen ? dirlen : 1, dir);
+  int dirlen = slash && slash != path ? (int)(slash - path) : 1;
+  snprintf(probe, sizeof(probe), "%.*s/.libprof-probe-XXXXXX", dirlen, dir);
   int fd = mkstemp(probe);
   if (fd < 0) {
     int e = errno;
-    prof__errf(err, errlen, "cannot create files in %.*s (%s); expected a "
-               "path in an existing, writable directory",
-               dirlen > PROF__SHOWN ? PROF__SHOWN : (dirlen ? dirlen : 1),
-               dir, strerror(e));
+    prof__errf(err, errlen, "cannot create files in %.*s%s (%s); expected "
+               "a path in an existing, writable directory",
+               dirlen < PROF__SHOWN ? dirlen : PROF__SHOWN, dir,
+               dirlen > PROF__SHOWN ? "..." : "", strerror(e));
     return PROF_EOUTPUT;
   }
   close(fd);

@@ -17,10 +17,6 @@
 
 const char *const prof__mode_names[] = {"cpu", "timer", "itimer", "wall"};
 
-/* Values and paths echoed in messages are cut to this many bytes (then
- * "..."), so that every message fits one line and prof_start's buffer. */
-#define PROF__SHOWN 120
-
 struct prof__cfgctx {
   char *err;
   size_t errlen;
@@ -30,8 +26,7 @@ static int prof__bad(struct prof__cfgctx *x, const char *var, const char *val,
                      const char *accepts) {
   snprintf(x->err, x->errlen,
            "libprof: %s=\"%.*s%s\" is invalid: expected %s; profiling is off",
-           var, PROF__SHOWN, val, strlen(val) > PROF__SHOWN ? "..." : "",
-           accepts);
+           var, PROF__CUT(val), accepts);
   return PROF_ECONFIG;
 }
 
@@ -165,8 +160,7 @@ int prof__config_check_out(const struct prof__config *c, char *err,
   if (r != 0)
     snprintf(err, errlen, "libprof: %s=\"%.*s%s\": %s; profiling is off",
              c->out_from_env ? "LIBPROF_OUT" : "prof_options.out",
-             PROF__SHOWN, c->out_pattern,
-             strlen(c->out_pattern) > PROF__SHOWN ? "..." : "", why);
+             PROF__CUT(c->out_pattern), why);
   return r;
 }
 
