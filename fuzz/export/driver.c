@@ -12,25 +12,22 @@
 #include "fuzz/export/fuzz_export.h"
 
 static int driver_file(const char *path) {
+  struct stat st;
   FILE *f = fopen(path, "rb");
-  char *buf = NULL;
-  size_t n = 0;
-  if (f == NULL)
+  if (f == NULL || fstat(fileno(f), &st) != 0) {
+    if (f != NULL)
+      fclose(f);
     return -1;
-  FILE *mem = open_memstream(&buf, &n);
-  char tmp[8192];
-  size_t k;
-  while ((k = fread(tmp, 1, sizeof(tmp), f)) > 0)
-    fwrite(tmp, 1, k, mem);
+  }
+  /* Exactly the file's bytes, so ASan sees any read past the input. */
+  size_t n = (size_t)st.st_size;
+  uint8_t *data = malloc(n ? n : 1);
+  int ok = data != NULL && fread(data, 1, n, f) == n;
   fclose(f);
-  fclose(mem);
-  /* A copy of exactly n bytes, so ASan sees any read past the input. */
-  uint8_t *exact = malloc(n ? n : 1);
-  memcpy(exact, buf, n);
-  free(buf);
-  LLVMFuzzerTestOneInput(exact, n);
-  free(exact);
-  return 0;
+  if (ok)
+    LLVMFuzzerTestOneInput(data, n);
+  free(data);
+  return ok ? 0 : -1;
 }
 
 static int driver_path(const char *path) {

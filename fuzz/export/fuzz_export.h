@@ -5,9 +5,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "export/model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A JSON reader of export/read_json.h. */
+typedef int (*fuzz_json_reader)(struct prof__model *m, const json_t *root,
+                                char *err, size_t errlen);
+
+/* Parses data as JSON and, if it parses, runs reader on it and
+ * fuzz_roundtrip on what it read. */
+void fuzz_json(const uint8_t *data, size_t size, fuzz_json_reader reader);
 
 /* What libprof read, libprof must write in every format, and read back
  * what it wrote in the readable ones; speedscope, which keeps everything

@@ -1,4 +1,4 @@
-/* fuzz_roundtrip (see fuzz_export.h). */
+/* fuzz_roundtrip and fuzz_json (see fuzz_export.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,4 +58,17 @@ void fuzz_roundtrip(const struct prof__model *m) {
   prof__model_free(back);
   free(a);
   free(b);
+}
+
+void fuzz_json(const uint8_t *data, size_t size, fuzz_json_reader reader) {
+  json_error_t je;
+  json_t *root = json_loadb((const char *)data, size, 0, &je);
+  if (root == NULL)
+    return;
+  char err[256];
+  struct prof__model *m = prof__model_new();
+  if (m != NULL && reader(m, root, err, sizeof(err)) == 0)
+    fuzz_roundtrip(m);
+  prof__model_free(m);
+  json_decref(root);
 }
