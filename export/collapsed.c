@@ -144,8 +144,10 @@ static int prof__col_thread_lines(struct prof__col *c,
     uint64_t v = ns ? s->weight_ns : s->count;
     if (v == 0)
       continue;
+    /* + 1: the pool exists even for an empty stack (read from a file),
+     * whose line is hashed as zero bytes at c->pool. */
     if (prof__grow((void **)&c->pool, &c->cap_pool,
-                       c->npool + st->nframes, sizeof(*c->pool)))
+                       c->npool + st->nframes + 1, sizeof(*c->pool)))
       return PROF_ENOMEM;
     size_t off = c->npool;
     for (uint32_t k = 0; k < st->nframes; k++)

@@ -64,6 +64,8 @@ int prof_convert(const char *in, const char *out, const char *format,
   if (rc == 0)
     rc = prof__convert_format(out, format, &f, errbuf, errlen);
   if (rc == 0)
+    rc = prof__export_check(out, f, errbuf, errlen); /* before the work */
+  if (rc == 0)
     rc = prof__read_profile(in, &m, errbuf, errlen);
   if (rc != 0)
     return rc;
@@ -71,7 +73,10 @@ int prof_convert(const char *in, const char *out, const char *format,
   if (rc != 0) {
     int saved = errno;
     prof__errf(errbuf, errlen, "%s: cannot write: %s", out,
-               rc == PROF_ENOMEM ? "out of memory" : strerror(saved));
+               rc == PROF_ENOMEM ? "out of memory"
+               : rc == PROF_EOUTPUT && saved == EEXIST
+                   ? "it is no longer absent or a regular file"
+                   : strerror(saved));
   }
   prof__model_free(m);
   return rc;

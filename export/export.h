@@ -20,6 +20,12 @@ struct prof__export_opts {
   int collapsed_ns;
 };
 
+/* Paths and values echoed in messages are cut to PROF__SHOWN bytes (then
+ * "..."), so that a message about a 4000-byte path still fits one line
+ * and its buffer. Use as printf("%.*s%s", PROF__CUT(s)). */
+#define PROF__SHOWN 120
+#define PROF__CUT(s) PROF__SHOWN, (s), strlen(s) > PROF__SHOWN ? "..." : ""
+
 /* Parses a comma list such as "speedscope,pprof" into a PROF__FMT_* mask.
  * Returns 0, or PROF_EFORMAT with *bad pointing into list at the bad name. */
 PROF__HIDDEN int prof__format_parse(const char *list, unsigned *mask,
@@ -45,9 +51,27 @@ PROF__HIDDEN int prof__export_stream(const struct prof__model *m,
                                      const struct prof__export_opts *o,
                                      FILE *fp);
 
+/* Whether path may be written: under PATH_MAX with every name under
+ * NAME_MAX, and nothing at it but possibly a regular file (never a
+ * directory, device, FIFO, socket or symbolic link). Does not look at the
+ * directory. Returns 0, or PROF_EOUTPUT with one line (naming path) in
+ * err. */
+PROF__HIDDEN int prof__export_check_path(const char *path, char *err,
+                                         size_t errlen);
+
+/* Whether a session whose output is out (%p expanded) can write every
+ * file of the PROF__FMT_* mask: prof__export_check_path on each, and a
+ * probe file created and removed in their directory. Returns 0, or
+ * PROF_EOUTPUT with one line in err. Run at start so that a bad path is
+ * refused before the run, not found at exit. */
+PROF__HIDDEN int prof__export_check(const char *out, unsigned mask,
+                                    char *err, size_t errlen);
+
 /* Writes the model to path atomically: a temporary file in the same
- * directory, fsync'd, then renamed over path. On any error the temporary
- * is removed and nothing appears at path. */
+ * directory (created O_EXCL|O_CLOEXEC), fsync'd, then renamed over path,
+ * after prof__export_check_path(path) passed again. On any error the
+ * temporary is removed, nothing appears at path and a file already there
+ * is unchanged; errno tells what failed. */
 PROF__HIDDEN int prof__export_file(const struct prof__model *m,
                                    enum prof__format f,
                                    const struct prof__export_opts *o,

@@ -67,9 +67,8 @@ static int prof__load(const char *path, char **buf, size_t *len, char *err,
   return rc;
 }
 
-/* Picks the reader; returns its code, with err lacking the file name. */
-static int prof__read_buf(struct prof__model *m, const char *buf, size_t len,
-                          char *err, size_t errlen) {
+int prof__read_mem(struct prof__model *m, const char *buf, size_t len,
+                   char *err, size_t errlen) {
   const char *p = buf;
   while (p < buf + len && (*p == ' ' || *p == '\t' || *p == '\n' ||
                            *p == '\r'))
@@ -88,7 +87,9 @@ static int prof__read_buf(struct prof__model *m, const char *buf, size_t len,
     prof__errf(err, errlen, "binary data, not a profile");
     return PROF_EFORMAT;
   }
-  if (*p == '{' || *p == '[')
+  /* Both JSON formats are objects; a line of collapsed stacks may start
+   * with '[' ("[truncated];main 5"). */
+  if (*p == '{')
     return prof__read_json(m, buf, len, err, errlen);
   const char *w = secure_getenv("LIBPROF_COLLAPSED_WEIGHT");
   int ns = w != NULL && strcmp(w, "ns") == 0;
@@ -110,7 +111,7 @@ int prof__read_profile(const char *path, struct prof__model **out, char *err,
     return PROF_ENOMEM;
   }
   msg[0] = 0;
-  rc = prof__read_buf(m, buf, len, msg, sizeof(msg));
+  rc = prof__read_mem(m, buf, len, msg, sizeof(msg));
   free(buf);
   if (rc != 0) {
     prof__errf(err, errlen, "%s: %s", path, msg[0] ? msg : "cannot read the profile");

@@ -8,6 +8,8 @@
  * - The number is a sample count, or nanoseconds when `ns` is set
  *   (LIBPROF_COLLAPSED_WEIGHT=ns); the other quantity is derived at the
  *   default rate, since the format carries none.
+ * - Names are UTF-8: a byte that starts no valid sequence becomes U+FFFD,
+ *   as every writer would write it (so what is read writes back as read).
  * - Empty lines and lines starting with '#' are skipped; anything else
  *   that is not `stack number` is an error naming the line.
  * Thread-safe (no shared state); never in a signal handler. */
@@ -15,17 +17,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export/out.h"       /* prof__utf8_len */
 #include "export/read_json.h" /* prof__rj_add */
 #include "export/writers.h"
 #include "libprof.h"
 
 struct prof__cr {
   struct prof__model *m;
+  struct prof__rj_total total;
   uint32_t *stack;
   size_t cap;
   uint64_t period;
   int ns;
 };
+
+/* A malloc'd copy of [s, s + n) with every byte that starts no valid
+ * UTF-8 sequence replaced by U+FFFD; NULL when out of memory. */
+static char *prof__cr_strndup(const char *s, size_t n) {
+  char *tok = strndup(s, n), *out = tok ? malloc(3 * n + 1) : NULL;
+  size_t j = 0;
+  for (const unsigned char *p = (unsigned char *)tok; out && *p;) {
+    size_t k = prof__utf8_len(p);
+    if (k == 0) {
+      memcpy(out + j, "\xef\xbf\xbd", 3);
+      j += 3;
+      p++;
+    } else {
+      memcpy(out + j, p, k);
+      j += k;
+      p += k;
+    }
+  }
+  if (out)
+    out[j] = 0;
+  free(tok);
+  return out;
+}
 
 /* Interns one frame token [s, e), decoding its suffix. */
 static int64_t prof__cr_frame(struct prof__cr *r, const char *s,
@@ -41,7 +68,7 @@ static int64_t prof__cr_frame(struct prof__cr *r, const char *s,
       f.flags |= PROF__FRAME_INLINED;
     f.runtime = k == 'j' ? "managed" : k == 'k' ? "kernel" : NULL;
   }
-  char *name = strndup(s, n);
+  char *name = prof__cr_strndup(s, n);
   if (name == NULL)
     return -1;
   if (first && strcmp(name, PROF__TRUNCATED_NAME) == 0) {
@@ -59,7 +86,7 @@ static int64_t prof__cr_thread(struct prof__cr *r, const char **s,
                                const char *e) {
   const char *semi = memchr(*s, ';', (size_t)(e - *s));
   const char *end = semi ? semi : e;
-  char *tok = strndup(*s, (size_t)(end - *s));
+  char *tok = prof__cr_strndup(*s, (size_t)(end - *s));
   int64_t tid, ti;
   size_t namelen;
   if (tok == NULL)
@@ -90,7 +117,7 @@ static int prof__cr_push(struct prof__cr *r, size_t n, uint32_t v) {
 
 /* Parses the stack part [s, e) of a line and adds the sample. */
 static int prof__cr_stack(struct prof__cr *r, const char *s, const char *e,
-                          uint64_t v) {
+                          uint64_t v, char *err, size_t errlen) {
   int64_t ti = prof__cr_thread(r, &s, e);
   size_t n = 0;
   if (ti < 0)
@@ -98,19 +125,24 @@ static int prof__cr_stack(struct prof__cr *r, const char *s, const char *e,
   while (s < e) {
     const char *semi = memchr(s, ';', (size_t)(e - s));
     const char *end = semi ? semi : e;
+    if (n == PROF__READ_MAX_DEPTH) {
+      prof__errf(err, errlen, "more than %d frames", PROF__READ_MAX_DEPTH);
+      return PROF_EFORMAT;
+    }
     int64_t fi = prof__cr_frame(r, s, end, n == 0);
     if (fi < 0 || prof__cr_push(r, n++, (uint32_t)fi) != 0)
       return PROF_ENOMEM;
     s = semi ? semi + 1 : e;
   }
-  uint64_t count = v, w = v * r->period;
+  uint64_t count = v, w = prof__rj_mul(v, r->period);
   if (r->ns) {
     w = v;
     count = (v + r->period / 2) / r->period;
     if (count == 0)
       count = 1;
   }
-  return prof__rj_add(r->m, (size_t)ti, r->stack, (uint32_t)n, count, w);
+  return prof__rj_add(r->m, &r->total, (size_t)ti, r->stack, (uint32_t)n,
+                      count, w, err, errlen);
 }
 
 /* One line [s, e), without its newline. */
@@ -139,9 +171,10 @@ static int prof__cr_line(struct prof__cr *r, const char *s, const char *e,
   }
   if (v == 0)
     return 0;
-  int rc = prof__cr_stack(r, s, sep, v);
+  char why[160] = "out of memory";
+  int rc = prof__cr_stack(r, s, sep, v, why, sizeof(why));
   if (rc != 0)
-    prof__errf(err, errlen, "line %zu: out of memory", lineno);
+    prof__errf(err, errlen, "line %zu: %s", lineno, why);
   return rc;
 }
 

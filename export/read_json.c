@@ -16,7 +16,6 @@
 #include "export/writers.h"
 #include "libprof.h"
 
-#define PROF__D3_MAX_DEPTH 8192
 
 const char *prof__rj_str(const json_t *o, const char *k) {
   const json_t *v = json_object_get(o, k);
@@ -52,18 +51,44 @@ int prof__rj_u64(const json_t *o, const char *k, uint64_t *v) {
   return -1;
 }
 
-int prof__rj_add(struct prof__model *m, size_t ti, const uint32_t *frames,
-                 uint32_t n, uint64_t count, uint64_t weight_ns) {
+uint64_t prof__rj_mul(uint64_t a, uint64_t b) {
+  uint64_t r;
+  return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+int prof__rj_add(struct prof__model *m, struct prof__rj_total *t, size_t ti,
+                 const uint32_t *frames, uint32_t n, uint64_t count,
+                 uint64_t weight_ns, char *err, size_t errlen) {
   uint32_t flags = 0;
-  if (n > 0) {
-    const struct prof__model_frame *root = &m->frames[frames[0]];
-    if ((root->flags & PROF__FRAME_SYNTHETIC) &&
-        strcmp(root->name, PROF__TRUNCATED_NAME) == 0)
-      flags |= PROF__STACK_TRUNCATED;
+  if (n > PROF__READ_MAX_DEPTH) {
+    prof__errf(err, errlen, "a stack of %u frames, over the limit of %d",
+               n, PROF__READ_MAX_DEPTH);
+    return PROF_EFORMAT;
+  }
+  if (count > PROF__READ_MAX_COUNT - t->count) {
+    prof__errf(err, errlen, "sample counts add up to more than %lld, more "
+               "than a profile can hold", (long long)PROF__READ_MAX_COUNT);
+    return PROF_EFORMAT;
+  }
+  if (weight_ns > INT64_MAX - t->weight_ns) {
+    prof__errf(err, errlen, "weights add up to more than %lld ns, more than "
+               "a profile can hold", (long long)INT64_MAX);
+    return PROF_EFORMAT;
+  }
+  t->count += count;
+  t->weight_ns += weight_ns;
+  static const uint32_t no_frames[1];
+  if (n == 0) {
+    frames = no_frames; /* a reader's stack buffer may not exist yet */
+  } else if ((m->frames[frames[0]].flags & PROF__FRAME_SYNTHETIC) &&
+             strcmp(m->frames[frames[0]].name, PROF__TRUNCATED_NAME) == 0) {
+    flags |= PROF__STACK_TRUNCATED;
   }
   int64_t s = prof__model_intern_stack(m, frames, n, flags);
-  if (s < 0 || prof__model_add_sample(m, ti, (uint32_t)s, count, weight_ns))
+  if (s < 0 || prof__model_add_sample(m, ti, (uint32_t)s, count, weight_ns)) {
+    prof__errf(err, errlen, "out of memory");
     return PROF_ENOMEM;
+  }
   return 0;
 }
 
@@ -99,7 +124,8 @@ int prof__read_json(struct prof__model *m, const char *buf, size_t len,
 
 struct prof__d3r {
   struct prof__model *m;
-  uint32_t path[PROF__D3_MAX_DEPTH];
+  struct prof__rj_total total;
+  uint32_t path[PROF__READ_MAX_DEPTH];
   uint64_t period;
   char *err;
   size_t errlen;
@@ -130,25 +156,35 @@ static int prof__d3r_self(struct prof__d3r *r, const json_t *node,
   const json_t *kids = json_object_get(node, "children");
   const json_t *v = json_object_get(node, "value");
   uint64_t samples = 0;
-  int has_samples = prof__rj_u64(node, "samples", &samples) > 0;
+  int has_samples = prof__rj_u64(node, "samples", &samples);
+  if (has_samples < 0) {
+    prof__errf(r->err, r->errlen, "d3 node \"%s\": \"samples\" must be a "
+               "non-negative integer", prof__rj_str(node, "name"));
+    return PROF_EFORMAT;
+  }
   double value = prof__rj_num(v), cv = 0, cs = 0;
   if (!json_is_number(v) || !(value >= 0 && value < 1.8e19)) {
     prof__errf(r->err, r->errlen, "d3 node \"%s\": \"value\" must be a "
                "non-negative number", prof__rj_str(node, "name"));
     return PROF_EFORMAT;
   }
+  /* Children are checked when visited; here a bad value only must not
+   * make the sums negative. */
   for (size_t i = 0; i < json_array_size(kids); i++) {
     const json_t *c = json_array_get(kids, i);
-    cv += prof__rj_num(json_object_get(c, "value"));
-    cs += prof__rj_num(json_object_get(c, "samples"));
+    double x = prof__rj_num(json_object_get(c, "value"));
+    double y = prof__rj_num(json_object_get(c, "samples"));
+    cv += x > 0 ? x : 0;
+    cs += y > 0 ? y : 0;
   }
   double self = value > cv ? value - cv : 0;
   if (has_samples) {
     *weight = prof__rj_round(self);
-    *count = samples > cs ? samples - (uint64_t)cs : 0;
+    uint64_t child_samples = prof__rj_round(cs);
+    *count = samples > child_samples ? samples - child_samples : 0;
   } else {
     *count = prof__rj_round(self);
-    *weight = *count * r->period;
+    *weight = prof__rj_mul(*count, r->period);
   }
   return 0;
 }
@@ -162,9 +198,9 @@ static int prof__d3r_node(struct prof__d3r *r, const json_t *node, size_t ti,
                "with a string \"name\"", depth);
     return PROF_EFORMAT;
   }
-  if (depth + 1 >= PROF__D3_MAX_DEPTH) {
+  if (depth + 1 >= PROF__READ_MAX_DEPTH) {
     prof__errf(r->err, r->errlen, "d3 tree deeper than %d levels",
-               PROF__D3_MAX_DEPTH);
+               PROF__READ_MAX_DEPTH);
     return PROF_EFORMAT;
   }
   if (is_frame) {
@@ -175,7 +211,8 @@ static int prof__d3r_node(struct prof__d3r *r, const json_t *node, size_t ti,
   }
   int rc = prof__d3r_self(r, node, &count, &weight);
   if (rc == 0 && (count != 0 || weight != 0))
-    rc = prof__rj_add(r->m, ti, r->path, depth, count, weight);
+    rc = prof__rj_add(r->m, &r->total, ti, r->path, depth, count, weight,
+                      r->err, r->errlen);
   const json_t *kids = json_object_get(node, "children");
   if (rc == 0 && kids != NULL && !json_is_array(kids)) {
     prof__errf(r->err, r->errlen, "d3 node \"%s\": \"children\" is not an "
@@ -225,6 +262,7 @@ int prof__read_d3(struct prof__model *m, const json_t *root, char *err,
   if (r == NULL)
     return PROF_ENOMEM;
   r->m = m;
+  r->total = (struct prof__rj_total){0, 0};
   r->period = prof__period_ns(m);
   r->err = err;
   r->errlen = errlen;

@@ -17,6 +17,7 @@
 
 struct prof__ssr {
   struct prof__model *m;
+  struct prof__rj_total total;
   uint32_t *fmap;  /* file frame index -> model frame index */
   size_t nframes;
   uint32_t *stack;  /* one stack, file frame indices  */
@@ -135,19 +136,24 @@ static double prof__ssr_scale(const char *unit) {
 }
 
 /* Adds the stack in r->stack[0..n) (file frame indices, root first)
- * with a raw weight in the profile's unit. */
+ * with a raw weight in the profile's unit. An integer weight in
+ * nanoseconds (libprof's own files) is taken exactly when `exact` is that
+ * JSON value: a double holds only 53 bits. */
 static int prof__ssr_add(struct prof__ssr *r, size_t ti, uint32_t n,
-                         double raw, uint64_t count) {
+                         double raw, const json_t *exact, uint64_t count) {
   uint64_t w;
   if (r->scale == 0) { /* "none": the weights are sample counts */
     count = prof__rj_round(raw);
-    w = count * prof__period_ns(r->m);
+    w = prof__rj_mul(count, prof__period_ns(r->m));
+  } else if (r->scale == 1 && json_is_integer(exact)) {
+    w = (uint64_t)json_integer_value(exact); /* checked >= 0 */
   } else {
     w = prof__rj_round(raw * r->scale);
   }
   for (uint32_t k = 0; k < n; k++)
     r->mapped[k] = r->fmap[r->stack[k]];
-  return prof__rj_add(r->m, ti, r->mapped, n, count, w);
+  return prof__rj_add(r->m, &r->total, ti, r->mapped, n, count, w, r->err,
+                      r->errlen);
 }
 
 /* Makes r->stack hold n frames. 0 or -1 on ENOMEM. */
@@ -174,9 +180,10 @@ static int prof__ssr_reserve(struct prof__ssr *r, size_t n) {
 static int64_t prof__ssr_stack(struct prof__ssr *r, const json_t *s,
                                size_t pi, size_t j) {
   size_t n = json_array_size(s);
-  if (!json_is_array(s) || n >= UINT32_MAX) {
+  if (!json_is_array(s) || n > PROF__READ_MAX_DEPTH) {
     prof__errf(r->err, r->errlen, "profiles[%zu].samples[%zu]: not an "
-               "array of frame indices", pi, j);
+               "array of at most %d frame indices", pi, j,
+               PROF__READ_MAX_DEPTH);
     return -1;
   }
   if (prof__ssr_reserve(r, n) != 0) {
@@ -244,9 +251,14 @@ static int prof__ssr_sampled(struct prof__ssr *r, const json_t *p, size_t pi,
                  "non-negative number", pi, j);
       return PROF_EFORMAT;
     }
-    json_int_t c = counts ? json_integer_value(json_array_get(counts, j)) : 1;
-    int rc = prof__ssr_add(r, ti, (uint32_t)depth, json_number_value(w),
-                           c > 0 ? (uint64_t)c : 0);
+    const json_t *c = json_array_get(counts, j);
+    if (counts && (!json_is_integer(c) || json_integer_value(c) < 0)) {
+      prof__errf(r->err, r->errlen, "profiles[%zu].libprof.counts[%zu]: "
+                 "not a non-negative integer", pi, j);
+      return PROF_EFORMAT;
+    }
+    int rc = prof__ssr_add(r, ti, (uint32_t)depth, json_number_value(w), w,
+                           counts ? (uint64_t)json_integer_value(c) : 1);
     if (rc != 0)
       return rc;
   }
@@ -254,7 +266,8 @@ static int prof__ssr_sampled(struct prof__ssr *r, const json_t *p, size_t pi,
 }
 
 /* One evented event: opens or closes a frame at time `at`. The interval
- * since the previous event belongs to the stack open during it. */
+ * since the previous event belongs to the stack open during it. Returns
+ * 0, 1 for a bad event, or the error of prof__ssr_add (err set). */
 static int prof__ssr_event(struct prof__ssr *r, const json_t *e, size_t ti,
                            uint32_t *depth, double *last) {
   const char *type = prof__rj_str(e, "type");
@@ -263,22 +276,25 @@ static int prof__ssr_event(struct prof__ssr *r, const json_t *e, size_t ti,
   double at = prof__rj_num(json_object_get(e, "at"));
   int open = type && strcmp(type, "O") == 0;
   if (!(open || (type && strcmp(type, "C") == 0)) || !json_is_integer(fr) ||
-      f < 0 || (size_t)f >= r->nframes || at < *last)
-    return PROF_EFORMAT;
+      f < 0 || (size_t)f >= r->nframes || at < *last ||
+      !json_is_number(json_object_get(e, "at")))
+    return 1;
   if (*depth > 0 && at > *last) {
-    int rc = prof__ssr_add(r, ti, *depth, at - *last, 1);
+    int rc = prof__ssr_add(r, ti, *depth, at - *last, NULL, 1);
     if (rc != 0)
       return rc;
   }
   *last = at;
   if (open) {
-    if (*depth == UINT32_MAX - 1 || prof__ssr_reserve(r, *depth + 1) != 0)
+    if (*depth >= PROF__READ_MAX_DEPTH)
+      return 1;
+    if (prof__ssr_reserve(r, *depth + 1) != 0)
       return PROF_ENOMEM;
     r->stack[(*depth)++] = (uint32_t)f;
     return 0;
   }
   if (*depth == 0 || r->stack[*depth - 1] != (uint32_t)f)
-    return PROF_EFORMAT; /* closes a frame that is not the innermost */
+    return 1; /* closes a frame that is not the innermost */
   (*depth)--;
   return 0;
 }
@@ -296,9 +312,11 @@ static int prof__ssr_evented(struct prof__ssr *r, const json_t *p, size_t pi,
   for (size_t j = 0; j < json_array_size(events); j++) {
     int rc = prof__ssr_event(r, json_array_get(events, j), ti, &depth,
                              &last);
-    if (rc == PROF_EFORMAT)
+    if (rc == 1) {
       prof__errf(r->err, r->errlen, "profiles[%zu].events[%zu]: bad event "
-                 "(type, frame, time order or nesting)", pi, j);
+                 "(type, frame, time order, nesting or depth)", pi, j);
+      return PROF_EFORMAT;
+    }
     if (rc != 0)
       return rc;
   }
@@ -352,7 +370,10 @@ int prof__read_speedscope(struct prof__model *m, const json_t *root,
     rc = prof__ssr_frames(&r, root);
   for (size_t i = 0; rc == 0 && i < json_array_size(profiles); i++)
     rc = prof__ssr_profile(&r, json_array_get(profiles, i), i);
+  /* A file of another tool names its program only there; libprof's own
+   * say "libprof" there when the program is unknown. */
   if (rc == 0 && m->program == NULL &&
+      !json_is_object(json_object_get(root, "libprof")) &&
       prof__model_set_str(m, &m->program, prof__rj_str(root, "name")))
     rc = PROF_ENOMEM;
   free(r.fmap);

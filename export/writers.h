@@ -43,6 +43,12 @@ PROF__HIDDEN uint64_t prof__period_ns(const struct prof__model *m);
 PROF__HIDDEN int prof__read_profile(const char *path, struct prof__model **out,
                                     char *err, size_t errlen);
 
+/* Tells the format of a whole file's bytes buf[0..len) (NUL-terminated
+ * at buf[len]) from its content and reads it into the empty model m with
+ * the matching reader below. err: one line, without a file name. */
+PROF__HIDDEN int prof__read_mem(struct prof__model *m, const char *buf,
+                                size_t len, char *err, size_t errlen);
+
 /* Format-specific readers over a whole file's bytes (NUL-terminated at
  * buf[len]); they fill the empty model m. The JSON one detects speedscope
  * versus d3 by content. err: as above, without the file name. */

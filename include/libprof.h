@@ -201,6 +201,16 @@ PROF_EXTERN int prof_output_path(const char *out, const char *formats,
                                  const char *format, long pid, char *buf,
                                  unsigned len);
 
+/* Checks now what a session would check at start for the same out,
+ * formats and pid (see prof_output_path): every file it would write is
+ * under PATH_MAX with names under NAME_MAX, and is absent or a regular
+ * file (not a directory, device, FIFO, socket or symbolic link), and its
+ * directory takes a new file. Lets a tool refuse an output before it runs
+ * a program. Returns 0, PROF_EOUTPUT or PROF_EINVAL/PROF_EFORMAT, with a
+ * one-line reason in errbuf (may be NULL). Thread-safe. Not AS-safe. */
+PROF_EXTERN int prof_output_check(const char *out, const char *formats,
+                                  long pid, char *errbuf, unsigned errlen);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "export/export.h"
+#include "profiler/fork.h"
 #include "unwind/unwind.h"
 
 const char *const prof__mode_names[] = {"cpu", "timer", "itimer", "wall"};
@@ -25,8 +26,8 @@ struct prof__cfgctx {
 static int prof__bad(struct prof__cfgctx *x, const char *var, const char *val,
                      const char *accepts) {
   snprintf(x->err, x->errlen,
-           "libprof: %s=\"%s\" is invalid: expected %s; profiling is off",
-           var, val, accepts);
+           "libprof: %s=\"%.*s%s\" is invalid: expected %s; profiling is off",
+           var, PROF__CUT(val), accepts);
   return PROF_ECONFIG;
 }
 
@@ -139,29 +140,6 @@ int prof__config_expand_out(const char *in, pid_t pid, char *out,
   return 0;
 }
 
-/* Proves the output directory takes a new file now, not at exit. */
-static int prof__check_dir(struct prof__cfgctx *x, const char *path) {
-  char probe[4200];
-  const char *slash = strrchr(path, '/');
-  int dirlen = slash ? (int)(slash - path) : 1;
-  snprintf(probe, sizeof(probe), "%.*s/.libprof-probe-XXXXXX", dirlen,
-           slash ? (slash == path ? "/" : path) : ".");
-  /* Close-on-exec: a thread of the program exec'ing meanwhile must not
-   * inherit it. */
-  int fd = mkostemp(probe, O_CLOEXEC);
-  if (fd < 0) {
-    snprintf(x->err, x->errlen,
-             "libprof: LIBPROF_OUT=\"%s\": cannot create files in %.*s (%s); "
-             "expected a path in an existing, writable directory; profiling "
-             "is off",
-             path, dirlen, slash ? path : ".", strerror(errno));
-    return PROF_EOUTPUT;
-  }
-  close(fd);
-  unlink(probe);
-  return 0;
-}
-
 static int prof__out_opt(struct prof__cfgctx *x, const struct prof_options *o,
                          struct prof__config *c) {
   const char *s = o && o->out ? o->out : prof__env("LIBPROF_OUT");
@@ -172,7 +150,19 @@ static int prof__out_opt(struct prof__cfgctx *x, const struct prof_options *o,
   snprintf(c->out_pattern, sizeof(c->out_pattern), "%s", s);
   if (prof__config_expand_out(s, getpid(), c->out, sizeof(c->out)) != 0)
     return prof__bad(x, "LIBPROF_OUT", s, "a path shorter than 4096 bytes");
-  return prof__check_dir(x, c->out);
+  prof__out_adjust(c); /* an exec'd program writes its own file */
+  return 0;
+}
+
+int prof__config_check_out(const struct prof__config *c, char *err,
+                           size_t errlen) {
+  char why[512];
+  int r = prof__export_check(c->out, c->formats, why, sizeof(why));
+  if (r != 0)
+    snprintf(err, errlen, "libprof: %s=\"%.*s%s\": %s; profiling is off",
+             c->out_from_env ? "LIBPROF_OUT" : "prof_options.out",
+             PROF__CUT(c->out_pattern), why);
+  return r;
 }
 
 static int prof__format_opt(struct prof__cfgctx *x, const char *given,
@@ -241,6 +231,8 @@ int prof__config_load(const struct prof_options *o, struct prof__config *c,
     r = prof__format_opt(&x, o ? o->format : NULL, c);
   if (!r)
     r = prof__misc_opts(&x, o, c);
+  if (!r)
+    r = prof__config_check_out(c, err, errlen);
   c->mode = (enum prof__mode)mode;
   return r;
 }

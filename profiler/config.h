@@ -41,10 +41,18 @@ PROF__HIDDEN int prof__config_expand_out(const char *pattern, pid_t pid,
 
 /* Fills c from opts (may be NULL) and the environment (secure_getenv).
  * On a bad value writes one line naming the variable and what it accepts
- * into err and returns PROF_ECONFIG (or PROF_EOUTPUT for an unwritable
- * output directory). An empty or unset output path returns PROF_EINVAL. */
+ * into err and returns PROF_ECONFIG (or PROF_EOUTPUT for an output path
+ * refused by prof__config_check_out). An empty or unset output path
+ * returns PROF_EINVAL. */
 PROF__HIDDEN int prof__config_load(const struct prof_options *opts,
                                    struct prof__config *c, char *err,
                                    size_t errlen);
+
+/* Refuses, before anything starts, an output c->out (already expanded,
+ * e.g. a fork child's) that could not be written at exit or whose writing
+ * would destroy something (see prof__export_check): returns 0, or
+ * PROF_EOUTPUT with one line naming the variable in err. Not AS-safe. */
+PROF__HIDDEN int prof__config_check_out(const struct prof__config *c,
+                                        char *err, size_t errlen);
 
 #endif

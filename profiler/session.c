@@ -200,15 +200,13 @@ int prof_start(const struct prof_options *opts) {
   struct prof__session *s = calloc(1, sizeof(*s));
   int r = s ? prof__config_load(opts, &s->cfg, err, sizeof(err)) : PROF_ENOMEM;
   if (r && s && err[0]) {
-    strcat(err, "\n");
-    prof__say(err);
+    prof__say(err); /* err may be full: no strcat of the newline */
+    prof__say("\n");
   }
-  if (r) {
+  if (r)
     free(s);
-  } else {
-    prof__out_adjust(&s->cfg); /* an exec'd program writes its own file */
+  else
     r = prof__launch(s);
-  }
   pthread_mutex_unlock(&prof__lock);
   return r;
 }
@@ -357,6 +355,13 @@ void prof__fork_follow(void) {
   s->cfg = prof__fork_cfg;
   s->fork_child = 1;
   prof__out_for_pid(&s->cfg, getpid());
+  char err[600];
+  if (prof__config_check_out(&s->cfg, err, sizeof(err)) != 0) {
+    prof__say(err); /* the child runs unprofiled */
+    prof__say("\n");
+    free(s);
+    return;
+  }
   pthread_mutex_lock(&prof__lock);
   if (prof__session)
     free(s); /* the child called prof_start first */

@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "profiler/runtime.h"
+#include "sigpath/runtime.h"
 #include "sigpath/slice.h"
 #include "sigpath/stats.h"
 #include "sigpath/thread.h"

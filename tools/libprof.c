@@ -186,6 +186,14 @@ static int prof_record_check(const struct prof_record_opts *o) {
     return prof_tool_usage_error("record", "--format expects a comma list "
                                  "of speedscope, d3, collapsed, pprof, not",
                                  o->format);
+  /* The output is refused before the program runs. With %p the child's
+   * files are only known once it runs: the session checks them there. */
+  char why[512];
+  if (strstr(o->out, "%p") == NULL &&
+      prof_output_check(o->out, o->format, 0, why, sizeof(why)) != 0) {
+    fprintf(stderr, "libprof record: -o %s: %s\n", o->out, why);
+    return 2;
+  }
   return 0;
 }
 

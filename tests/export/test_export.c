@@ -391,6 +391,8 @@ int main(int argc, char **argv) {
   CU_add_test(s, "atomic file", test_export_file);
   CU_add_test(s, "report", test_report);
   add_read_tests();
+  add_write_tests();
+  add_limit_tests();
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failed = CU_get_number_of_failures();

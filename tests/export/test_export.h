@@ -24,5 +24,7 @@ char *tmp_path(const char *name);
 int count_temp_files(const char *dir);
 
 void add_read_tests(void);
+void add_write_tests(void);
+void add_limit_tests(void);
 
 #endif

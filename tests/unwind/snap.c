@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "sigpath/capture.h"
 #include "unwind/unwind.h"
 
 static struct snap_pool *_Atomic snap_target;
