@@ -19,7 +19,8 @@
 #include "sigpath/cgo.h"
 
 #define PROF__CGO_FUNC_MAX (256u << 10) /* larger: not probed (one range) */
-#define PROF__CGO_EAGER_MAX (4u << 20)  /* executable bytes probed eagerly */
+#define PROF__CGO_SYNC_MAX (64u << 10)  /* exe bytes probed in prof_cgo_init */
+#define PROF__CGO_EAGER_MAX (4u << 20)  /* ... and in all, eagerly         */
 #define PROF__CGO_TICK_NS 5000000L      /* the preparer looks every 5 ms   */
 #define PROF__CGO_RETIRED 16
 
@@ -60,6 +61,13 @@ static int prof__cgo_push(uint64_t lo, uint64_t hi,
   return 0;
 }
 
+/* Whether the working set has a rule for at (it is sorted). */
+static int prof__cgo_known(uint64_t at) {
+  struct prof__cgo_table view = {prof__cgo_w.r, (uint32_t)prof__cgo_w.n,
+                                 NULL, 0};
+  return prof__cgo_rule(&view, at) != NULL;
+}
+
 /* Probes every byte of [lo, hi) as an interrupted PC: a caller's frame is
  * looked up at its call instruction (ret - 1), whose row is the one in
  * force during the call, so one kind of rule serves both. */
@@ -67,6 +75,8 @@ static void prof__cgo_probe_func(uint64_t lo, uint64_t hi) {
   struct prof__cgo *c = &prof__cgo;
   struct prof__rule r;
   size_t first = prof__cgo_w.n;
+  if (prof__cgo_known(lo))
+    return; /* whole functions only: its first byte tells */
   int err = 0;
   /* The lock is let go between chunks: a symbolizer in a crash dump
    * waits for it only that long. */
@@ -166,10 +176,8 @@ static int prof__cgo_go_spans(const struct prof__module *exe) {
  * "complex" range, so the walk stops there instead of missing again. */
 static void prof__cgo_take_miss(uint64_t at) {
   struct prof__cgo *c = &prof__cgo;
-  struct prof__cgo_table view = {prof__cgo_w.r, (uint32_t)prof__cgo_w.n,
-                                 NULL, 0};
   uint64_t lo, hi;
-  if (prof__cgo_rule(&view, at))
+  if (prof__cgo_known(at))
     return;
   pthread_mutex_lock(&c->lock);
   int found = prof__modules_find(c->ms, at) &&
@@ -202,8 +210,9 @@ static int prof__cgo_drain(void) {
 
 /* The executable's C functions, in FDE order (the Go ranges' complement
  * lists them). */
-static void prof__cgo_eager(const struct prof__cgo_span *exe) {
-  uint64_t budget = PROF__CGO_EAGER_MAX, at = exe->lo;
+static void prof__cgo_eager(const struct prof__cgo_span *exe,
+                            uint64_t budget) {
+  uint64_t at = exe->lo;
   for (size_t i = 0; i <= prof__cgo_w.ngo && budget; i++) {
     uint64_t end = i < prof__cgo_w.ngo ? prof__cgo_w.go[i].lo : exe->hi;
     for (uint64_t lo, hi; at < end && budget; at = hi) {
@@ -224,7 +233,7 @@ static void prof__cgo_eager(const struct prof__cgo_span *exe) {
 static struct prof__cgo_span prof__cgo_exe_text;
 
 static void *prof__cgo_main(void *arg) {
-  prof__cgo_eager(&prof__cgo_exe_text);
+  prof__cgo_eager(&prof__cgo_exe_text, PROF__CGO_EAGER_MAX);
   prof__cgo_publish();
   for (;;) {
     prof__cgo_sleep(PROF__CGO_TICK_NS);
@@ -269,8 +278,13 @@ static int prof__cgo_setup(void) {
   if (prof__module_fdes(c->prober, exe, prof__cgo_collect, NULL) != 0 ||
       prof__cgo_go_spans(exe) != 0 || prof__cgo_sym_init(c) != 0)
     return PROF_ENOMEM;
-  prof__cgo_publish(); /* the Go boundary holds from the first sample */
+  /* The first functions of the executable's C code are prepared before
+   * Go registers the hooks (the cgo wrappers and runtime/cgo's own C in
+   * a typical program: tens of ms), so that the first callback and the
+   * first crash unwind exactly; the rest follows in the thread. */
   prof__cgo_exe_text = (struct prof__cgo_span){exe->text_lo, exe->text_hi};
+  prof__cgo_eager(&prof__cgo_exe_text, PROF__CGO_SYNC_MAX);
+  prof__cgo_publish();
   return prof__cgo_spawn();
 }
 

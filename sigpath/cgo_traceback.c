@@ -226,6 +226,9 @@ void prof_cgo_traceback(void *arg) {
 PROF__SIGSAFE static uintptr_t prof__cgo_record(struct prof__cgo_walk *w) {
   static _Atomic uint32_t hint;
   uintptr_t v = 0;
+  /* The page of our own stack pointer is mapped: the common case, a
+   * caller's frame on the same page, costs no system call. */
+  w->page[w->npage++] = w->sp & ~(uint64_t)4095;
   w->t = prof__cgo_enter();
   if (w->t && prof__cgo_step(w, w->pc - 1) == 0) {
     uint32_t h = atomic_fetch_add_explicit(&hint, 1, memory_order_relaxed);
