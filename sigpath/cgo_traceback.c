@@ -17,6 +17,7 @@ struct prof__cgo_ctx prof__cgo_ctxs[PROF__CGO_CTXS];
 
 #define PROF__CGO_PAGES 4      /* stack pages proven readable, per walk  */
 #define PROF__CGO_FP_SPAN (8u << 20) /* a frame-pointer frame at most 8 MiB */
+#define PROF__CGO_SCAN_WORDS 512     /* the scan fallback reads 4 KiB     */
 
 /* One walk: the table it reads and the pages it has proven readable. A
  * register value may be garbage (a stale context, a frame pointer that is
@@ -83,19 +84,45 @@ PROF__SIGSAFE static void prof__cgo_note_miss(uint64_t at) {
                         memory_order_relaxed);
 }
 
-/* A PC not prepared yet: one step along the frame-pointer chain, if FP
- * looks like a frame of this stack (above SP, near, aligned). Code built
- * without frame pointers may give a wrong caller here, never a fault. */
+/* Whether pc is a return address into code the table knows: prepared C
+ * code, or Go code (where the walk will then end). */
+PROF__SIGSAFE static int prof__cgo_known_ra(const struct prof__cgo_table *t,
+                                            uint64_t pc) {
+  return pc > 1 && (prof__cgo_rule(t, pc - 1) || prof__cgo_in_go(t, pc - 1));
+}
+
+/* A PC not prepared yet, first try: one step along the frame-pointer
+ * chain, if FP looks like a frame of this stack (above SP, near) and the
+ * return address found there leads into known code. */
 PROF__SIGSAFE static int prof__cgo_fp_step(struct prof__cgo_walk *w) {
   uint64_t ra, next_fp;
   if (w->fp <= w->sp || w->fp - w->sp > PROF__CGO_FP_SPAN ||
       prof__cgo_load(w, w->fp + 8, &ra) != 0 ||
-      prof__cgo_load(w, w->fp, &next_fp) != 0)
+      prof__cgo_load(w, w->fp, &next_fp) != 0 ||
+      !prof__cgo_known_ra(w->t, ra))
     return -1;
   w->pc = ra;
   w->sp = w->fp + 16;
   w->fp = next_fp;
   return 0;
+}
+
+/* Second try: the nearest word above SP that is a return address into
+ * known code. It skips the unknown frames in between (a cold libc
+ * abort() path shows its innermost frame, then the program's caller),
+ * which the next traceback, with that code prepared, no longer does. */
+PROF__SIGSAFE static int prof__cgo_scan(struct prof__cgo_walk *w) {
+  uint64_t at = (w->sp + 7) & ~(uint64_t)7, v;
+  for (int i = 0; i < PROF__CGO_SCAN_WORDS; i++, at += 8) {
+    if (prof__cgo_load(w, at, &v) != 0)
+      return -1;
+    if (prof__cgo_known_ra(w->t, v)) {
+      w->pc = v;
+      w->sp = at + 8;
+      return 0;
+    }
+  }
+  return -1;
 }
 
 /* Steps out of the frame whose code is at `at` (the PC itself for an
@@ -106,7 +133,7 @@ PROF__SIGSAFE static int prof__cgo_step(struct prof__cgo_walk *w,
   const struct prof__rule *r = prof__cgo_rule(w->t, at);
   if (!r) {
     prof__cgo_note_miss(at);
-    return prof__cgo_fp_step(w);
+    return prof__cgo_fp_step(w) == 0 ? 0 : prof__cgo_scan(w);
   }
   if (r->flags & (PROF__RULE_OUTERMOST | PROF__RULE_COMPLEX))
     return -1;

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "burn.h"
 #include "_cgo_export.h"
@@ -82,4 +83,13 @@ NOINLINE void stress_c(int n) {
     GoStress(n); // Go -> C -> Go -> C in the stress run
   else
     burn_a(20000);
+}
+
+NOINLINE static void abort_b(void) {
+  abort(); // abort_b call
+}
+
+NOINLINE void abort_a(void) {
+  abort_b(); // abort_a call
+  __asm__ volatile("" ::: "memory");
 }

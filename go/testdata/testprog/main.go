@@ -23,7 +23,7 @@ import (
 )
 
 var (
-	mode     = flag.String("mode", "cpu", "cpu|callback|callers|cthread|crash|stress")
+	mode     = flag.String("mode", "cpu", "cpu|callback|callers|cthread|crash|abort|cpp|stress")
 	out      = flag.String("out", "cpu.pprof", "CPU profile path")
 	duration = flag.Duration("d", 2*time.Second, "how long to run")
 	pause    = flag.Duration("pause", 0, "wait before the run")
@@ -137,6 +137,11 @@ func main() {
 		profile(func() { C.start_cthread(1 << 20) })
 	case "crash":
 		C.crash_a()
+	case "abort": // the dump is printed in the handler, on its stack
+		C.abort_a()
+	case "cpp":
+		*mode = "callers"
+		C.cpp_entry(1)
 	case "stress":
 		stress()
 	default:
