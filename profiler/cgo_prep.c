@@ -21,7 +21,7 @@
 #define PROF__CGO_FUNC_MAX (256u << 10) /* larger: not probed (one range) */
 #define PROF__CGO_SYNC_MAX (64u << 10)  /* exe bytes probed in prof_cgo_init */
 #define PROF__CGO_EAGER_MAX (4u << 20)  /* ... and in all, eagerly         */
-#define PROF__CGO_TICK_NS 5000000L      /* the preparer looks every 5 ms   */
+#define PROF__CGO_TICK_NS 5000000L      /* the preparer looks every 5 ms+  */
 #define PROF__CGO_RETIRED 16
 
 static struct prof__cgo prof__cgo;
@@ -235,12 +235,18 @@ static struct prof__cgo_span prof__cgo_exe_text;
 static void *prof__cgo_main(void *arg) {
   prof__cgo_eager(&prof__cgo_exe_text, PROF__CGO_EAGER_MAX);
   prof__cgo_publish();
-  for (;;) {
-    prof__cgo_sleep(PROF__CGO_TICK_NS);
-    if (prof__cgo_drain())
+  /* Every 5 ms while tracebacks meet new code, backing off to 160 ms
+   * when they do not: an idle program pays ~6 wake-ups a second. */
+  for (long tick = PROF__CGO_TICK_NS;;) {
+    prof__cgo_sleep(tick);
+    if (prof__cgo_drain()) {
       prof__cgo_publish();
-    else if (prof__cgo_w.nretired)
-      prof__cgo_reclaim();
+      tick = PROF__CGO_TICK_NS;
+    } else {
+      if (prof__cgo_w.nretired)
+        prof__cgo_reclaim();
+      tick = tick < 32 * PROF__CGO_TICK_NS ? 2 * tick : tick;
+    }
   }
   return NULL;
 }
