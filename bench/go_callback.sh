@@ -5,16 +5,10 @@
 # alternately and prints the medians as a markdown table.
 #   usage: bench/go_callback.sh BUILD_DIR [REPS]
 set -eu
-build=$(cd "$1" && pwd)
 reps=${2:-5}
 src=$(cd "$(dirname "$0")/.." && pwd)
 command -v go >/dev/null || { echo "(go_callback: no go toolchain)"; exit 0; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
-libdir=$(ls -d "$tmp"/prefix/lib*/ | head -n 1)
-export PKG_CONFIG_PATH="$libdir/pkgconfig" LD_LIBRARY_PATH="$libdir"
-export GOFLAGS=-mod=mod GOPROXY=off GOCACHE="$tmp/gocache" GOPATH="$tmp/gopath"
+. "$src/tools/ci/go_env.sh" "$1"
 cd "$src/bench/go"
 go build -o "$tmp/plain" .
 go build -tags provider -o "$tmp/provider" .

@@ -30,13 +30,13 @@
 #include "arch/arch.h"
 #include "sigpath/unwind_rule.h"
 
-struct prof__cgo_range {
+struct prof__cgo_span {
   uint64_t lo, hi; /* absolute addresses */
-  struct prof__rule rule;
 };
 
-struct prof__cgo_span {
-  uint64_t lo, hi;
+struct prof__cgo_range {
+  uint64_t lo, hi; /* first, as in a span: one search serves both */
+  struct prof__rule rule;
 };
 
 struct prof__cgo_table {

@@ -47,34 +47,35 @@ PROF__SIGSAFE static int prof__cgo_load(struct prof__cgo_walk *w,
   return 0;
 }
 
-PROF__SIGSAFE const struct prof__rule *
-prof__cgo_rule(const struct prof__cgo_table *t, uint64_t at) {
-  uint32_t lo = 0, hi = t->nranges;
+/* Binary search of n sorted, disjoint [lo, hi) spans that start n
+ * elements of `size` bytes (both tables' elements begin with lo, hi): the
+ * index of the one holding at, or -1. */
+PROF__SIGSAFE static long prof__cgo_search(const void *base, uint32_t n,
+                                           size_t size, uint64_t at) {
+  uint32_t lo = 0, hi = n;
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
-    if (at < t->ranges[mid].lo)
+    const struct prof__cgo_span *e =
+        (const void *)((const char *)base + (size_t)mid * size);
+    if (at < e->lo)
       hi = mid;
-    else if (at >= t->ranges[mid].hi)
+    else if (at >= e->hi)
       lo = mid + 1;
     else
-      return &t->ranges[mid].rule;
+      return mid;
   }
-  return NULL;
+  return -1;
+}
+
+PROF__SIGSAFE const struct prof__rule *
+prof__cgo_rule(const struct prof__cgo_table *t, uint64_t at) {
+  long i = prof__cgo_search(t->ranges, t->nranges, sizeof(*t->ranges), at);
+  return i < 0 ? NULL : &t->ranges[i].rule;
 }
 
 PROF__SIGSAFE int prof__cgo_in_go(const struct prof__cgo_table *t,
                                   uint64_t at) {
-  uint32_t lo = 0, hi = t->ngo;
-  while (lo < hi) {
-    uint32_t mid = lo + (hi - lo) / 2;
-    if (at < t->go[mid].lo)
-      hi = mid;
-    else if (at >= t->go[mid].hi)
-      lo = mid + 1;
-    else
-      return 1;
-  }
-  return 0;
+  return prof__cgo_search(t->go, t->ngo, sizeof(*t->go), at) >= 0;
 }
 
 PROF__SIGSAFE static void prof__cgo_note_miss(uint64_t at) {
