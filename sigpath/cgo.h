@@ -63,7 +63,7 @@ PROF__HIDDEN extern _Atomic uint32_t prof__cgo_miss_head;
  * pool, claimed by CAS on `used`; the Context value is a record's address
  * and 0 when the pool is exhausted (Go then shows no C frames between). */
 struct prof__cgo_ctx {
-  _Atomic uint32_t used;
+  _Atomic uint32_t used; /* 0 free, 2 being written, 1 recorded */
   uint64_t pc, sp, fp; /* pc: a return address */
 };
 #define PROF__CGO_CTXS 4096u

@@ -210,8 +210,8 @@ PROF__SIGSAFE static int prof__cgo_start(const struct prof_traceback_arg *a,
                                          struct prof__cgo_walk *w) {
   if (a->context) {
     struct prof__cgo_ctx *c = prof__cgo_ctx_of(a->context);
-    if (!c || !atomic_load_explicit(&c->used, memory_order_acquire))
-      return -1;
+    if (!c || atomic_load_explicit(&c->used, memory_order_acquire) != 1)
+      return -1; /* released, or (a stale value) being rewritten */
     w->pc = c->pc, w->sp = c->sp, w->fp = c->fp;
     return 0;
   }
