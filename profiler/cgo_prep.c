@@ -47,17 +47,19 @@ static int prof__cgo_range_cmp(const void *a, const void *b) {
 }
 
 static int prof__cgo_push(uint64_t lo, uint64_t hi,
-                          const struct prof__rule *r) {
+                          const struct prof__rule *r, uint32_t module) {
   struct prof__cgo_range *last = prof__cgo_w.n ? &prof__cgo_w.r[prof__cgo_w.n - 1]
                                                : NULL;
-  if (last && last->hi == lo && memcmp(&last->rule, r, sizeof(*r)) == 0) {
+  if (last && last->hi == lo && last->module == module &&
+      memcmp(&last->rule, r, sizeof(*r)) == 0) {
     last->hi = hi;
     return 0;
   }
   if (prof__grow((void **)&prof__cgo_w.r, &prof__cgo_w.cap, prof__cgo_w.n + 1,
                  sizeof(*prof__cgo_w.r)))
     return -1;
-  prof__cgo_w.r[prof__cgo_w.n++] = (struct prof__cgo_range){lo, hi, *r};
+  prof__cgo_w.r[prof__cgo_w.n++] =
+      (struct prof__cgo_range){lo, hi, *r, module};
   return 0;
 }
 
@@ -71,7 +73,7 @@ static int prof__cgo_known(uint64_t at) {
 /* Probes every byte of [lo, hi) as an interrupted PC: a caller's frame is
  * looked up at its call instruction (ret - 1), whose row is the one in
  * force during the call, so one kind of rule serves both. */
-static void prof__cgo_probe_func(uint64_t lo, uint64_t hi) {
+static void prof__cgo_probe_func(uint64_t lo, uint64_t hi, uint32_t module) {
   struct prof__cgo *c = &prof__cgo;
   struct prof__rule r;
   size_t first = prof__cgo_w.n;
@@ -84,7 +86,7 @@ static void prof__cgo_probe_func(uint64_t lo, uint64_t hi) {
     pthread_mutex_lock(&c->lock);
     for (uint64_t end = pc + 256; pc < hi && pc < end && !err; pc++) {
       prof__probe_rule(c->prober, pc, PROF__RULE_FRAME0, &r);
-      err = prof__cgo_push(pc, pc + 1, &r);
+      err = prof__cgo_push(pc, pc + 1, &r, module);
     }
     pthread_mutex_unlock(&c->lock);
   }
@@ -180,18 +182,40 @@ static void prof__cgo_take_miss(uint64_t at) {
   if (prof__cgo_known(at))
     return;
   pthread_mutex_lock(&c->lock);
-  int found = prof__modules_find(c->ms, at) &&
-              prof__probe_fde(c->prober, at, &lo, &hi) == 0 &&
+  const struct prof__module *m = prof__modules_find(c->ms, at);
+  uint32_t id = m ? m->id : UINT32_MAX;
+  int found = m && prof__probe_fde(c->prober, at, &lo, &hi) == 0 &&
               hi - lo <= PROF__CGO_FUNC_MAX;
   pthread_mutex_unlock(&c->lock);
   if (found) {
-    prof__cgo_probe_func(lo, hi);
+    prof__cgo_probe_func(lo, hi, id);
     return;
   }
   struct prof__rule stop = {0, 0, 0, PROF__RULE_COMPLEX};
-  prof__cgo_push(at, at + 1, &stop);
+  prof__cgo_push(at, at + 1, &stop, id);
   qsort(prof__cgo_w.r, prof__cgo_w.n, sizeof(*prof__cgo_w.r),
         prof__cgo_range_cmp);
+}
+
+/* Drops the ranges of unloaded modules (and of code outside any module),
+ * whose addresses a later dlopen may reuse; 1 if any went. Rules are by
+ * address, so until this runs a walk may apply a closed library's rules
+ * to its successor: a wrong frame, never a fault (loads are proven). */
+static int prof__cgo_sweep(void) {
+  struct prof__cgo *c = &prof__cgo;
+  size_t k = 0;
+  pthread_mutex_lock(&c->lock);
+  prof__modules_refresh(c->ms);
+  for (size_t i = 0; i < prof__cgo_w.n; i++) {
+    const struct prof__module *m =
+        prof__modules_get(c->ms, prof__cgo_w.r[i].module);
+    if (m && !m->unloaded)
+      prof__cgo_w.r[k++] = prof__cgo_w.r[i];
+  }
+  pthread_mutex_unlock(&c->lock);
+  int dropped = k != prof__cgo_w.n;
+  prof__cgo_w.n = k;
+  return dropped;
 }
 
 /* Takes every PC in the miss ring; 1 if there was any. */
@@ -222,7 +246,7 @@ static void prof__cgo_eager(const struct prof__cgo_span *exe,
       if (!ok || hi <= at || hi - lo > PROF__CGO_FUNC_MAX)
         break;
       hi = hi < end ? hi : end;
-      prof__cgo_probe_func(at, hi);
+      prof__cgo_probe_func(at, hi, 0); /* module 0: the executable */
       budget = hi - at < budget ? budget - (hi - at) : 0;
     }
     if (i < prof__cgo_w.ngo)
@@ -239,7 +263,8 @@ static void *prof__cgo_main(void *arg) {
    * when they do not: an idle program pays ~6 wake-ups a second. */
   for (long tick = PROF__CGO_TICK_NS;;) {
     prof__cgo_sleep(tick);
-    if (prof__cgo_drain()) {
+    int swept = prof__cgo_sweep();
+    if (prof__cgo_drain() || swept) {
       prof__cgo_publish();
       tick = PROF__CGO_TICK_NS;
     } else {

@@ -37,6 +37,7 @@ struct prof__cgo_span {
 struct prof__cgo_range {
   uint64_t lo, hi; /* first, as in a span: one search serves both */
   struct prof__rule rule;
+  uint32_t module; /* the preparer's: whose unload drops the range */
 };
 
 struct prof__cgo_table {
