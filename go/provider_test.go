@@ -287,6 +287,23 @@ func TestAbortInC(t *testing.T) {
 	}
 }
 
+// SIGQUIT while Go code runs inside a callback: the handler prints every
+// goroutine, and the C frames between come from the context hook, called
+// on the signal stack.
+func TestSigquitInCallback(t *testing.T) {
+	_, stderr := run(t, false, "-mode=sigquit")
+	var pat strings.Builder
+	pat.WriteString(`runtime\.cgocallback\(.*\n.*\nGoMiddle\n\t\S*_cgo_export\.c:\d+ pc=.*\n`)
+	for _, w := range []string{"outer_c2 " + line(t, "burn.c", "outer_c2 call"),
+		"outer_c " + line(t, "burn.c", "outer_c call")} {
+		fn, at, _ := strings.Cut(w, " ")
+		pat.WriteString(fn + `\n\t\S*/` + regexp.QuoteMeta(at) + ` pc=.*\n`)
+	}
+	if !regexp.MustCompile(pat.String()).MatchString(stderr) {
+		t.Fatalf("SIGQUIT dump lacks the C frames between:\n%s", stderr)
+	}
+}
+
 // 100 goroutines in cgo calls (a quarter of them calling back into Go),
 // sampled at 1 kHz for 10 s, with GC pressure and all-goroutine
 // tracebacks meanwhile: no crash, no hang, and the C frames are there.

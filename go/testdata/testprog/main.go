@@ -17,13 +17,14 @@ import (
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	_ "libprof/go"
 )
 
 var (
-	mode     = flag.String("mode", "cpu", "cpu|callback|callers|cthread|crash|abort|cpp|stress")
+	mode     = flag.String("mode", "cpu", "cpu|callback|callers|sigquit|cthread|crash|abort|cpp|stress")
 	out      = flag.String("out", "cpu.pprof", "CPU profile path")
 	duration = flag.Duration("d", 2*time.Second, "how long to run")
 	pause    = flag.Duration("pause", 0, "wait before the run")
@@ -45,8 +46,13 @@ func printCallers() {
 
 //export GoMiddle
 func GoMiddle(n C.int) {
-	if *mode == "callers" {
+	switch *mode {
+	case "callers":
 		printCallers()
+		return
+	case "sigquit": // dumped in the handler, through the context
+		syscall.Kill(os.Getpid(), syscall.SIGQUIT)
+		time.Sleep(10 * time.Second)
 		return
 	}
 	C.inner_a(C.uint64_t(n))
@@ -131,7 +137,7 @@ func main() {
 				C.outer_c(1 << 20)
 			}
 		})
-	case "callers":
+	case "callers", "sigquit":
 		C.outer_c(1)
 	case "cthread":
 		profile(func() { C.start_cthread(1 << 20) })
