@@ -10,4 +10,4 @@ cmake --install "$1" --prefix "$tmp/prefix" >/dev/null
 libdir=$(ls -d "$tmp"/prefix/lib*/ | head -n 1)
 export PKG_CONFIG_PATH="$libdir/pkgconfig" LD_LIBRARY_PATH="$libdir"
 export GOFLAGS=-mod=mod GOPROXY=off GOCACHE="$tmp/gocache" GOPATH="$tmp/gopath"
-export GOTOOLCHAIN=local CGO_ENABLED=1
+export GOTOOLCHAIN=local CGO_ENABLED=1 GOENV=off
