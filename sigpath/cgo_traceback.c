@@ -250,8 +250,7 @@ void prof_cgo_traceback(void *arg) {
     return;
   int saved_errno = errno;
   a->buf[0] = 0;
-#if PROF__ARCH_RA_PUSHED /* the rule form (sigpath/unwind_rule.h) */
-  struct prof__cgo_walk w = {0};
+  struct prof__cgo_walk w = {0}; /* no table without prof_cgo_init */
   w.t = prof__cgo_enter();
   int exact = prof__cgo_start(a, &w);
   if (exact < 0 && !a->context && !a->sig_context) {
@@ -261,7 +260,6 @@ void prof_cgo_traceback(void *arg) {
   if (w.t && exact >= 0)
     prof__cgo_walk(&w, a->buf, a->max, exact);
   prof__cgo_leave();
-#endif
   errno = saved_errno;
 }
 
@@ -303,11 +301,9 @@ void prof_cgo_context(void *arg) {
     return;
   int saved_errno = errno;
   if (a->context == 0) {
-#if PROF__ARCH_RA_PUSHED
     struct prof__cgo_walk w = {0};
     PROF__CGO_HERE(&w);
     a->context = prof__cgo_record(&w);
-#endif
   } else {
     struct prof__cgo_ctx *c = prof__cgo_ctx_of(a->context);
     if (c)
