@@ -57,7 +57,7 @@ case "${1:-}" in
     ctest --test-dir "$build" --output-on-failure --timeout 600
     ;;
   bench)
-    need_debs "${build_debs[@]}" libgoogle-perftools-dev valgrind
+    need_debs "${build_debs[@]}" libgoogle-perftools-dev valgrind golang-go
     do_build >/dev/null
     bash "$root/bench/run.sh" "$build"
     ;;

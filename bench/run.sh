@@ -178,4 +178,7 @@ if [ "$bin" = "$build/bench" ]; then
     run_one "$name" "${args[@]}"
   done
 fi
+
+# The Go cgo provider's cost per C->Go callback (needs the go toolchain).
+bash "$(dirname "$0")/go_callback.sh" "$build" || status=1
 exit $status

@@ -136,6 +136,49 @@ PROF_EXTERN void prof_enter_native(int runtime);
 PROF_EXTERN void prof_leave_native(int runtime);
 
 /* ---------------------------------------------------------------------------
+ * Go: libprof as the cgo traceback, context and symbolizer provider
+ * (docs/go.md). The three hooks take exactly the arguments that Go's
+ * runtime.SetCgoTraceback(0, traceback, context, symbolizer) passes (the
+ * structs above); the Go package in go/ registers them from its init. They
+ * serve Go's own profiler and crash tracebacks and need no libprof session.
+ * ------------------------------------------------------------------------- */
+
+/* Prepares the hooks: the module list, libunwind (loaded privately), the
+ * Go boundary of the executable, the symbolizer's private stack, and a
+ * thread that derives unwind rules for the executable's C code and then
+ * for every C function a traceback meets (the hooks only read what it
+ * publishes). Call once before SetCgoTraceback, outside signal handlers;
+ * later calls return the first call's result. 0, or PROF_EUNWIND,
+ * PROF_ENOMEM. Thread-safe. Not AS-safe. */
+PROF_EXTERN int prof_cgo_init(void);
+
+/* Go's traceback hook (arg: struct prof_traceback_arg *). Writes the C
+ * frames from sig_context, or from a context of prof_cgo_context, or
+ * (both 0) from its caller, up to Go code or max frames, then a 0 if
+ * there is room; buf[0] is the interrupted PC, the others point into
+ * their call instructions. Before prof_cgo_init: no frames.
+ * AS-safe: no lock, no allocation, bounded time, errno kept; garbage in
+ * the registers ends the walk instead of faulting. Thread-safe. */
+PROF_EXTERN void prof_cgo_traceback(void *arg);
+
+/* Go's context hook (arg: struct prof_context_arg *). context == 0:
+ * records the C caller of the C->Go callback in a fixed pool and stores
+ * its handle (0 if the pool is full or the caller's frame cannot be
+ * stepped yet); context != 0: releases that handle.
+ * AS-safe, lock-free, bounded time, errno kept. Thread-safe. */
+PROF_EXTERN void prof_cgo_context(void *arg);
+
+/* Go's symbolizer hook (arg: struct prof_symbolizer_arg *): function
+ * (demangled), file, line and entry of a PC, one inlined frame per call
+ * through `more`, innermost first. Relies on no field but pc: a stale or
+ * zeroed `data`/`more` restarts the PC. pc == 0 ends a traceback and
+ * clears data. On a signal's alternate stack it runs on a private stack.
+ * May allocate (results are cached for the process lifetime); takes a
+ * lock with a bounded wait and answers "?" when it cannot get it, so a
+ * crash dump never hangs. Thread-safe. Not AS-safe. */
+PROF_EXTERN void prof_cgo_symbolizer(void *arg);
+
+/* ---------------------------------------------------------------------------
  * Sessions.
  * ------------------------------------------------------------------------- */
 

@@ -28,6 +28,11 @@ struct prof__builder {
   int32_t *modmap; /* module id -> model module index + 1 */
   uint32_t nmodmap;
   int called[PROF_MAX_RUNTIMES]; /* symbolizer used: owes a pc == 0 */
+  /* One symbolizer argument per runtime for the whole build, which is one
+   * traceback in the terms of Go's contract: zero before the first call,
+   * then every call sees what the previous one left, except pc when
+   * `more` was 0. A symbolizer may rely on that (Go's own do). */
+  struct prof_symbolizer_arg sym[PROF_MAX_RUNTIMES];
   int failed;
   /* current location being expanded */
   uint32_t cur_id, cur_kind;
@@ -76,31 +81,29 @@ static int prof__take_frame(void *arg, const struct prof__symframe *f) {
 /* Runs a runtime's symbolizer for one PC, following `more`. */
 static int prof__managed_frames(struct prof__builder *b, int id, uint64_t pc) {
   const struct prof__runtime *rt = prof__runtime_get(id);
-  struct prof_symbolizer_arg a = {.pc = (uintptr_t)pc};
   char fallback[96];
   int err;
   /* Unregistered: named before unregister returned (runtime_retire.c). */
   if (!rt && prof__retire_frames(id, pc, prof__take_frame, b, &err))
     return err ? -1 : 0;
+  const char *name = rt ? rt->name : prof__runtime_name(id);
+  snprintf(fallback, sizeof(fallback), "%s+0x%llx", name ? name : "unknown",
+           (unsigned long long)pc);
   if (!rt || !rt->symbolizer) {
-    const char *name = prof__runtime_name(id);
-    snprintf(fallback, sizeof(fallback), "%s+0x%llx", name ? name : "unknown",
-             (unsigned long long)pc);
     struct prof__symframe f = {fallback, NULL, 0, 0};
     return prof__take_frame(b, &f);
   }
+  struct prof_symbolizer_arg *a = &b->sym[id];
   b->called[id] = 1;
+  a->pc = (uintptr_t)pc; /* the only field set between calls */
   /* Frames with `more` set are inlined into the one that follows. */
   for (int i = 0; i < 64; i++) { /* bound a symbolizer that never ends */
-    a.file = NULL, a.lineno = 0, a.func = NULL, a.entry = 0, a.more = 0;
-    rt->symbolizer(&a);
-    snprintf(fallback, sizeof(fallback), "%s+0x%llx", rt->name,
-             (unsigned long long)pc);
-    struct prof__symframe f = {a.func ? a.func : fallback, a.file,
-                               (uint32_t)a.lineno, a.more != 0};
+    rt->symbolizer(a);
+    struct prof__symframe f = {a->func ? a->func : fallback, a->file,
+                               (uint32_t)a->lineno, a->more != 0};
     if (prof__take_frame(b, &f))
       return -1;
-    if (!a.more)
+    if (!a->more)
       break;
   }
   return 0;
@@ -204,8 +207,8 @@ static void prof__end_batches(struct prof__builder *b) {
     const struct prof__runtime *rt = prof__runtime_get(id);
     if (!b->called[id] || !rt || !rt->symbolizer)
       continue;
-    struct prof_symbolizer_arg a = {0};
-    rt->symbolizer(&a);
+    b->sym[id].pc = 0; /* the end of the traceback; the rest as left */
+    rt->symbolizer(&b->sym[id]);
   }
 }
 

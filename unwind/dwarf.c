@@ -145,7 +145,7 @@ static void *prof__sym(void *lib, const char *name, int *ok) {
   return p;
 }
 
-static int prof__load_api(struct prof__unw_api *a) {
+int prof__unw_load_api(struct prof__unw_api *a) {
   a->lib = dlopen(PROF__ARCH_UNW_LIB, RTLD_NOW | RTLD_LOCAL);
   if (!a->lib)
     return PROF_EUNWIND;
@@ -162,7 +162,7 @@ static int prof__load_api(struct prof__unw_api *a) {
 }
 
 static int prof__load_libunwind(struct prof__unwinder *u) {
-  int err = prof__load_api(&u->api);
+  int err = prof__unw_load_api(&u->api);
   if (err)
     return err;
   u->as = u->api.create(&prof__accessors, 0);

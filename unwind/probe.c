@@ -306,6 +306,19 @@ void prof__probe_rule(struct prof__prober *p, uint64_t pc, unsigned kind,
   prof__probe_classify(o, out);
 }
 
+int prof__probe_fde(struct prof__prober *p, uint64_t pc, uint64_t *lo,
+                    uint64_t *hi) {
+  unw_proc_info_t pi;
+  memset(&pi, 0, sizeof(pi));
+  p->via_anchor = 0;
+  if (prof__unw_find_proc_info(p->api, p->ms, p->as, pc, &pi, 0, p) != 0 ||
+      pc < pi.start_ip || pc >= pi.end_ip)
+    return -1;
+  *lo = pi.start_ip;
+  *hi = pi.end_ip;
+  return 0;
+}
+
 /* Checks the prober's assumptions about this libunwind once: the anchor's
  * entry must probe as the plain call-site rule, and a real return address
  * (our caller's) must probe as some simple rule with the address at CFA-8,

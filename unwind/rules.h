@@ -25,20 +25,8 @@
 #include <stdint.h>
 
 #include "arch/arch.h"
+#include "sigpath/unwind_rule.h"
 #include "unwind/modules.h"
-
-/* Rule flags. */
-#define PROF__RULE_FP_BASE 0x1u   /* CFA = FP + cfa_off (else SP + cfa_off) */
-#define PROF__RULE_FP_SAVED 0x2u  /* caller's FP at CFA + fp_off          */
-#define PROF__RULE_OUTERMOST 0x4u /* libunwind's step ends the chain here */
-#define PROF__RULE_COMPLEX 0x8u   /* not expressible: use libunwind       */
-
-struct prof__rule {
-  int32_t cfa_off;
-  int16_t ra_off; /* return address at CFA + ra_off */
-  int16_t fp_off;
-  uint8_t flags;  /* PROF__RULE_* */
-};
 
 /* Which libunwind semantics a rule was taken with. Frame 0 looks up the
  * FDE with the interrupted PC; every other frame (after a non-signal
@@ -96,6 +84,10 @@ struct prof__unw_api {
   void (*flush)(unw_addr_space_t, unw_word_t, unw_word_t);
 };
 
+/* Loads libunwind with dlopen(RTLD_LOCAL) into *a (dwarf.c says why
+ * locally). 0, or PROF_EUNWIND. The library stays loaded. */
+PROF__HIDDEN int prof__unw_load_api(struct prof__unw_api *a);
+
 /* Accessors that both address spaces (the unwinder's and the prober's)
  * leave unsupported: no floating-point registers, no resuming. */
 PROF__HIDDEN int prof__unw_no_fpreg(unw_addr_space_t as, unw_regnum_t reg,
@@ -128,5 +120,19 @@ PROF__HIDDEN void prof__prober_free(struct prof__prober *p);
  * (COMPLEX when anything does not fit the rule form). */
 PROF__HIDDEN void prof__probe_rule(struct prof__prober *p, uint64_t pc,
                                    unsigned kind, struct prof__rule *out);
+
+/* The address range [*lo, *hi) of the FDE that covers pc, as libunwind
+ * finds it in the module images; 0, or -1 if no FDE covers pc (code
+ * without unwind information, such as Go's). */
+PROF__HIDDEN int prof__probe_fde(struct prof__prober *p, uint64_t pc,
+                                 uint64_t *lo, uint64_t *hi);
+
+/* Calls fn once for each FDE range of module m, in the order of its
+ * .eh_frame_hdr search table (ascending start), until fn returns
+ * non-zero. 0, or -1 if m has no usable search table. (fde.c) */
+typedef int (*prof__fde_fn)(void *arg, uint64_t lo, uint64_t hi);
+PROF__HIDDEN int prof__module_fdes(struct prof__prober *p,
+                                   const struct prof__module *m,
+                                   prof__fde_fn fn, void *arg);
 
 #endif

@@ -93,10 +93,15 @@ static void symbolize_into(struct prof_symbolizer_arg *a, int two) {
   a->file = "test.trt";
   a->lineno = i + 1;
   a->entry = a->pc;
+  /* Go's contract keeps every field between calls, so each answer sets
+   * `more` and `data` itself. */
   if (two && a->data == 0) { /* first call: the inlined callee */
     a->func = "inl_inner";
     a->data = 1;
     a->more = 1;
+  } else {
+    a->data = 0;
+    a->more = 0;
   }
 }
 

@@ -1,0 +1,5 @@
+//go:build provider
+
+package main
+
+import _ "libprof/go"

@@ -1,0 +1,3 @@
+module libprof/go
+
+go 1.19
