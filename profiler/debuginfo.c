@@ -57,9 +57,16 @@ static int prof__native(const unsigned char *data, size_t len) {
  * memory, read-only here; READ_MMAP keeps its own copies. */
 int prof__elffile_map(const char *path, struct prof__elffile *f) {
   memset(f, 0, sizeof(*f));
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* Paths come from files (a .gnu_debugaltlink may name /dev/stdin or a
+   * fifo): only a regular file is read, and opening does not block. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  struct stat st;
   if (fd < 0)
     return -1;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return -1;
+  }
   f->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
   if (f->elf)
     elf_cntl(f->elf, ELF_C_FDDONE); /* all of it is mapped: fd not needed */

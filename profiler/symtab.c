@@ -84,7 +84,8 @@ static int prof__load(struct prof__symtab *t, const unsigned char *img,
   for (size_t i = 0; i < count; i++) {
     int type = ELF64_ST_TYPE(s[i].st_info);
     if ((type != STT_FUNC && type != STT_GNU_IFUNC) || s[i].st_shndx == 0 ||
-        s[i].st_name >= strsh->sh_size || s[i].st_value == 0)
+        s[i].st_name >= strsh->sh_size || str[s[i].st_name] == '\0' ||
+        s[i].st_value == 0) /* a nameless symbol would name no frame */
       continue;
     int bind = ELF64_ST_BIND(s[i].st_info);
     t->syms[t->n++] = (struct prof__sym){

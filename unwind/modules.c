@@ -116,6 +116,7 @@ int prof__image_has_build_id(const unsigned char *img, size_t len,
     return 1;
   const ElfW(Ehdr) *eh = (const void *)img;
   if (eh->e_phentsize < sizeof(ElfW(Phdr)) ||
+      (eh->e_phoff | eh->e_phentsize) % _Alignof(ElfW(Phdr)) != 0 ||
       !prof__range_in(eh->e_phoff, (uint64_t)eh->e_phnum * eh->e_phentsize,
                       0, len))
     return 0;
@@ -124,7 +125,7 @@ int prof__image_has_build_id(const unsigned char *img, size_t len,
         (const void *)(img + eh->e_phoff + (size_t)i * eh->e_phentsize);
     unsigned char id[64];
     int idlen = 0;
-    if (ph->p_type == PT_NOTE &&
+    if (ph->p_type == PT_NOTE && ph->p_offset % _Alignof(ElfW(Nhdr)) == 0 &&
         prof__range_in(ph->p_offset, ph->p_filesz, 0, len) &&
         prof__note_build_id(img + ph->p_offset, ph->p_filesz, id, &idlen) == 0)
       return idlen == wantlen && memcmp(id, want, (size_t)idlen) == 0;
