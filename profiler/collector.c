@@ -16,6 +16,7 @@
 #include "profiler/symbolize.h"
 #include "profiler/thread.h"
 #include "profiler/thread_names.h"
+#include "profiler/threads.h"
 #include "unwind/unwind.h"
 
 #define PROF__NATIVE_MAX 2048
@@ -178,7 +179,8 @@ int prof__collector_start(struct prof__session *s) {
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  if (r == 0 && pthread_create(&c->thread, NULL, prof__collector_main, c))
+  if (r == 0 &&
+      prof__thread_create_internal(&c->thread, prof__collector_main, c))
     r = PROF_ENOMEM;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (r) {

@@ -294,7 +294,7 @@ typedef int (*prof__create_fn)(pthread_t *, const pthread_attr_t *,
 
 /* libc's pthread_create: the current version first, then the one programs
  * linked before glibc 2.34 bind to. */
-static prof__create_fn prof__real_create(void) {
+static prof__create_fn prof__next_create(void) {
   static _Atomic(prof__create_fn) real;
   prof__create_fn f = atomic_load(&real);
   if (f)
@@ -307,6 +307,50 @@ static prof__create_fn prof__real_create(void) {
   atomic_store(&real, f);
   return f;
 }
+
+#if defined(__SANITIZE_THREAD__) /* gcc */
+#define PROF__TSAN 1
+#elif defined(__has_feature) /* clang */
+#if __has_feature(thread_sanitizer)
+#define PROF__TSAN 1
+#endif
+#endif
+
+#ifdef PROF__TSAN
+/* A libprof built with TSan: the wrapper's start routine (instrumented)
+ * may only run inside TSan's, after TSan has set the new thread up. So
+ * libprof starts every thread through TSan's interceptor, which libtsan
+ * exports as __interceptor_pthread_create (gcc's and clang's alike).
+ * When libprof precedes libtsan in the lookup order (linked statically,
+ * or preloaded), the interceptor then calls libc. When libtsan precedes
+ * libprof (a TSan program linking libprof.so), the host's calls reach the
+ * interceptor first, and it calls this wrapper as its "real"
+ * pthread_create with its own start routine: the wrapper passes those
+ * through untouched, so such threads are sampled only if they exist when
+ * a session starts (docs/testing.md). */
+static __typeof__(pthread_create) prof__self_create
+    __attribute__((alias("pthread_create"), nothrow)); /* ours, not the GOT's */
+
+/* 1 when the first pthread_create in the lookup order is not ours. */
+static int prof__tsan_first(void) {
+  static _Atomic int first; /* 0 unknown, 1 ours first, 2 not ours */
+  int f = atomic_load(&first);
+  if (!f) {
+    void *p = dlsym(RTLD_DEFAULT, "pthread_create");
+    f = p && p != (void *)prof__self_create ? 2 : 1;
+    atomic_store(&first, f);
+  }
+  return f == 2;
+}
+
+static prof__create_fn prof__real_create(void) {
+  prof__create_fn f = (prof__create_fn)dlsym(RTLD_DEFAULT,
+                                             "__interceptor_pthread_create");
+  return f ? f : prof__next_create();
+}
+#else
+static prof__create_fn prof__real_create(void) { return prof__next_create(); }
+#endif
 
 /* Internal threads start with every signal blocked, and the creator waits
  * until the new tid is recorded, so that a session starting right after
@@ -351,6 +395,12 @@ static int prof__spawn(pthread_t *th, const pthread_attr_t *attr,
 PROF_EXTERN int pthread_create(pthread_t *restrict th,
                                const pthread_attr_t *restrict attr,
                                void *(*fn)(void *), void *restrict arg) {
+#ifdef PROF__TSAN
+  if (prof__tsan_first()) { /* TSan's interceptor called us: see above */
+    prof__create_fn next = prof__next_create();
+    return next ? next(th, attr, fn, arg) : EAGAIN;
+  }
+#endif
   return prof__spawn(th, attr, fn, arg, prof__making_internal);
 }
 
