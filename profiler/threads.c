@@ -308,49 +308,68 @@ static prof__create_fn prof__next_create(void) {
   return f;
 }
 
-#if defined(__SANITIZE_THREAD__) /* gcc */
-#define PROF__TSAN 1
-#elif defined(__has_feature) /* clang */
-#if __has_feature(thread_sanitizer)
-#define PROF__TSAN 1
-#endif
-#endif
+/* ThreadSanitizer in the process (a TSan host, or a TSan build of
+ * libprof): a thread must be started through TSan's pthread_create
+ * interceptor, whose start routine sets the thread up before anything
+ * else runs on it: even uninstrumented code calls intercepted functions
+ * (free, pthread_mutex_lock), and those fault on a thread TSan does not
+ * know. libtsan (gcc's and clang's) exports the interceptor as
+ * __interceptor_pthread_create, and its presence is known at load.
+ *   - libprof first in the lookup order (preloaded before libtsan, or
+ *     linked statically): the wrapper wraps the start routine as always
+ *     and starts the thread through the interceptor, which calls libc, so
+ *     TSan's start routine runs first and then the wrapper's.
+ *   - libtsan first (a TSan program linking libprof.so, or
+ *     LD_PRELOAD="libtsan.so libprof.so"): the host reaches the
+ *     interceptor, which calls this wrapper as its "real" pthread_create
+ *     with its own start routine; nothing may run before that, so the
+ *     wrapper passes the call through and registers the new thread from
+ *     the creating thread instead (its tid from pthread_getcpuclockid), as
+ *     a thread found at start is. libprof's own threads still go through
+ *     the interceptor, which comes back here and passes through. */
+struct prof__tsan {
+  _Atomic int known;     /* 0: not looked up yet                        */
+  prof__create_fn create; /* the interceptor, or NULL: no TSan          */
+  int first;              /* it precedes libprof in the lookup order    */
+};
+static struct prof__tsan prof__tsan;
 
-#ifdef PROF__TSAN
-/* A libprof built with TSan: the wrapper's start routine (instrumented)
- * may only run inside TSan's, after TSan has set the new thread up. So
- * libprof starts every thread through TSan's interceptor, which libtsan
- * exports as __interceptor_pthread_create (gcc's and clang's alike).
- * When libprof precedes libtsan in the lookup order (linked statically,
- * or preloaded), the interceptor then calls libc. When libtsan precedes
- * libprof (a TSan program linking libprof.so), the host's calls reach the
- * interceptor first, and it calls this wrapper as its "real"
- * pthread_create with its own start routine: the wrapper passes those
- * through untouched, so such threads are sampled only if they exist when
- * a session starts (docs/testing.md). */
 static __typeof__(pthread_create) prof__self_create
-    __attribute__((alias("pthread_create"), nothrow)); /* ours, not the GOT's */
+    __attribute__((alias("pthread_create"), nothrow)); /* not the GOT's */
 
-/* 1 when the first pthread_create in the lookup order is not ours. */
-static int prof__tsan_first(void) {
-  static _Atomic int first; /* 0 unknown, 1 ours first, 2 not ours */
-  int f = atomic_load(&first);
-  if (!f) {
-    void *p = dlsym(RTLD_DEFAULT, "pthread_create");
-    f = p && p != (void *)prof__self_create ? 2 : 1;
-    atomic_store(&first, f);
+static const struct prof__tsan *prof__tsan_get(void) {
+  if (!atomic_load(&prof__tsan.known)) {
+    void *f = dlsym(RTLD_DEFAULT, "__interceptor_pthread_create");
+    void *first = dlsym(RTLD_DEFAULT, "pthread_create");
+    int tsan = f && dlsym(RTLD_DEFAULT, "__tsan_init");
+    prof__tsan.create = tsan ? (prof__create_fn)f : NULL;
+    prof__tsan.first = tsan && first != (void *)prof__self_create;
+    atomic_store(&prof__tsan.known, 1);
   }
-  return f == 2;
+  return &prof__tsan;
 }
 
 static prof__create_fn prof__real_create(void) {
-  prof__create_fn f = (prof__create_fn)dlsym(RTLD_DEFAULT,
-                                             "__interceptor_pthread_create");
-  return f ? f : prof__next_create();
+  const struct prof__tsan *t = prof__tsan_get();
+  return t->create ? t->create : prof__next_create();
 }
-#else
-static prof__create_fn prof__real_create(void) { return prof__next_create(); }
-#endif
+
+/* The pass-through of the second case above. */
+static int prof__create_passed(pthread_t *th, const pthread_attr_t *attr,
+                               void *(*fn)(void *), void *arg) {
+  prof__create_fn next = prof__next_create();
+  int r = next ? next(th, attr, fn, arg) : EAGAIN;
+  clockid_t cid;
+  if (r != 0 || prof__making_internal ||
+      pthread_getcpuclockid(*th, &cid) != 0)
+    return r;
+  pid_t tid = (pid_t)~(cid >> 3); /* the kernel's MAKE_THREAD_CPUCLOCK */
+  pthread_mutex_lock(&prof__reg.mu);
+  if (prof__reg.trig && !prof__reg_find(tid))
+    prof__reg_add(tid, 1);
+  pthread_mutex_unlock(&prof__reg.mu);
+  return r;
+}
 
 /* Internal threads start with every signal blocked, and the creator waits
  * until the new tid is recorded, so that a session starting right after
@@ -395,12 +414,8 @@ static int prof__spawn(pthread_t *th, const pthread_attr_t *attr,
 PROF_EXTERN int pthread_create(pthread_t *restrict th,
                                const pthread_attr_t *restrict attr,
                                void *(*fn)(void *), void *restrict arg) {
-#ifdef PROF__TSAN
-  if (prof__tsan_first()) { /* TSan's interceptor called us: see above */
-    prof__create_fn next = prof__next_create();
-    return next ? next(th, attr, fn, arg) : EAGAIN;
-  }
-#endif
+  if (prof__tsan_get()->first) /* TSan's interceptor called us */
+    return prof__create_passed(th, attr, fn, arg);
   return prof__spawn(th, attr, fn, arg, prof__making_internal);
 }
 

@@ -1,5 +1,7 @@
 /* The handler half of native unwinding: a fault-free stack copy. */
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "unwind/unwind.h"
 
@@ -65,9 +67,11 @@ PROF__SIGSAFE static void prof__capture_readv(struct prof__sample *smp,
     n++;
     at = next;
   }
-  ssize_t got = n ? process_vm_readv(pid, &local, 1, remote,
-                                     (unsigned long)n, 0)
-                  : 0;
+  /* The raw system call, not libc's wrapper: sanitizers intercept that
+   * one and would record the write into the ring slot (see above). */
+  long got = n ? syscall(SYS_process_vm_readv, pid, &local, 1UL, remote,
+                         (unsigned long)n, 0UL)
+               : 0;
   smp->stack_addr = sp;
   smp->stack_len = got > 0 ? (uint32_t)got : 0;
 }
