@@ -302,7 +302,7 @@ static void prof__follow(const struct prof__session *parent) {
 
 static void prof__fork_child(void) {
   struct prof__session *parent = prof__session;
-  pthread_mutex_init(&prof__lock, NULL);
+  pthread_mutex_unlock(&prof__lock); /* locked by prepare: see threads.c */
   atomic_store(&prof__active, NULL);
   atomic_store(&prof__handlers_running, 0);
   prof__session = NULL;

@@ -484,7 +484,10 @@ void prof__threads_fork_parent(void) { pthread_mutex_unlock(&prof__reg.mu); }
  * them (never ioctl them: the event is shared with the parent). POSIX
  * timers are not inherited, so their ids mean nothing here. */
 void prof__threads_fork_child(void) {
-  pthread_mutex_init(&prof__reg.mu, NULL);
+  /* The forking thread locked it in prepare and is the child's only
+   * thread: unlock it (re-initialising a locked mutex is undefined, and
+   * TSan then reports every later lock as a race or double lock). */
+  pthread_mutex_unlock(&prof__reg.mu);
   for (size_t i = 0; i < prof__reg.n; i++)
     if (prof__reg.v[i].trig.fd >= 0)
       close(prof__reg.v[i].trig.fd);
