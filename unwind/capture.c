@@ -15,8 +15,8 @@
  * memcpy interceptor) reports them and kills the host at its first
  * sample. So the copy is a routine of our own that no compiler may
  * instrument (the attributes) nor turn back into a call to memcpy (x86_64:
- * one `rep movsb`, which is as fast as glibc's memcpy for these sizes;
- * elsewhere a word loop whose empty asm stops the loop-idiom pass).
+ * one `rep movsb`, within 0.25 us of glibc's memcpy for 16 KiB; elsewhere
+ * a word loop whose empty asm stops the loop-idiom pass).
  * gcc knows only the address and thread sanitizers by name. */
 #if defined(__clang__)
 #define PROF__NO_SANITIZE                                                     \
