@@ -382,7 +382,10 @@ static int prof__spawn_internal(prof__create_fn real, pthread_t *th,
   sem_init(&st.ready, 0, 0);
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
+  int was = prof__making_internal;
+  prof__making_internal = 1; /* TSan may hand it back to the wrapper */
   int r = real(th, attr, prof__thread_main, &st);
+  prof__making_internal = was;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   while (r == 0 && sem_wait(&st.ready) != 0 && errno == EINTR)
     ;
