@@ -27,7 +27,8 @@ need_debs() {
 build_debs=(build-essential cmake pkg-config python3 libunwind-dev libjansson-dev
             libcunit1-dev libdw-dev libelf-dev libprotobuf-c-dev protobuf-c-compiler
             zlib1g-dev binutils)
-test_debs=(libc6-dbg golang-go chromium libgoogle-perftools-dev elfutils)
+test_debs=(libc6-dbg golang-go chromium libgoogle-perftools-dev elfutils
+           clang libclang-rt-14-dev)  # clang + libFuzzer: tools/ci/fuzz.sh
 
 do_build() {
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -55,6 +56,12 @@ case "${1:-}" in
     node_deps
     do_build
     ctest --test-dir "$build" --output-on-failure --timeout 600
+    # Sanitizer builds and fuzzing (docs/testing.md), timed.
+    for step in "sanitize.sh address" "sanitize.sh thread" "fuzz.sh"; do
+      t0=$(date +%s)
+      bash "$root/tools/ci/"$step
+      echo "run.sh: $step took $(( $(date +%s) - t0 )) s"
+    done
     ;;
   bench)
     need_debs "${build_debs[@]}" libgoogle-perftools-dev valgrind golang-go

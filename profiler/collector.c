@@ -17,6 +17,7 @@
 #include "profiler/symbolize.h"
 #include "sigpath/thread.h"
 #include "profiler/thread_names.h"
+#include "profiler/threads.h"
 #include "unwind/unwind.h"
 
 #define PROF__NATIVE_MAX 2048
@@ -234,7 +235,7 @@ int prof__collector_start(struct prof__session *s) {
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  int r = pthread_create(&c->thread, NULL, prof__collector_main, c)
+  int r = prof__thread_create_internal(&c->thread, prof__collector_main, c)
               ? PROF_ENOMEM : 0;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   /* A start reports a missing libunwind at once; a fork child waits a

@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "unwind/range.h"
+
 #define PROF__ELFCLASS (__ELF_NATIVE_CLASS == 64 ? ELFCLASS64 : ELFCLASS32)
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define PROF__ELFDATA ELFDATA2LSB
@@ -55,9 +57,16 @@ static int prof__native(const unsigned char *data, size_t len) {
  * memory, read-only here; READ_MMAP keeps its own copies. */
 int prof__elffile_map(const char *path, struct prof__elffile *f) {
   memset(f, 0, sizeof(*f));
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* Paths come from files (a .gnu_debugaltlink may name /dev/stdin or a
+   * fifo): only a regular file is read, and opening does not block. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  struct stat st;
   if (fd < 0)
     return -1;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return -1;
+  }
   f->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
   if (f->elf)
     elf_cntl(f->elf, ELF_C_FDDONE); /* all of it is mapped: fd not needed */
@@ -195,15 +204,18 @@ static int prof__in_place_ok(const unsigned char *img, size_t len) {
   const ElfW(Ehdr) *eh = (const void *)img;
   if (!prof__native(img, len) || len < sizeof(*eh) || eh->e_shoff == 0 ||
       eh->e_shentsize != sizeof(ElfW(Shdr)) || eh->e_shstrndx >= eh->e_shnum ||
-      eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(ElfW(Shdr)) > len)
+      eh->e_shoff % _Alignof(ElfW(Shdr)) != 0 ||
+      !prof__range_in(eh->e_shoff,
+                      (uint64_t)eh->e_shnum * sizeof(ElfW(Shdr)), 0, len))
     return 0;
   const ElfW(Shdr) *sh = (const void *)(img + eh->e_shoff);
   const ElfW(Shdr) *str = &sh[eh->e_shstrndx];
   for (int i = 0; i < eh->e_shnum; i++) {
     if (sh[i].sh_flags & SHF_COMPRESSED)
       return 0;
-    if (str->sh_offset + sh[i].sh_name + 8 < len &&
-        memcmp(img + str->sh_offset + sh[i].sh_name, ".zdebug", 7) == 0)
+    uint64_t name = str->sh_offset + sh[i].sh_name; /* checked below */
+    if (name >= str->sh_offset && prof__range_in(name, 7, 0, len) &&
+        memcmp(img + name, ".zdebug", 7) == 0)
       return 0;
   }
   return 1;

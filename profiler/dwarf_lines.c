@@ -102,7 +102,8 @@ static int prof__read_cus(struct prof__dwlines *x) {
     if (prof__add_cu_ranges(x, &cudie, x->ncus++) != 0)
       return -1;
   }
-  qsort(x->ranges, x->nranges, sizeof(*x->ranges), prof__cur_by_lo);
+  if (x->nranges) /* ranges is NULL without any: not for qsort */
+    qsort(x->ranges, x->nranges, sizeof(*x->ranges), prof__cur_by_lo);
   return 0;
 }
 
@@ -274,7 +275,9 @@ static const char *prof__die_name(Dwarf_Die *die) {
   if (link && link[0] == '_' && (link[1] == 'Z' || link[1] == 'R'))
     return link;
   const char *name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
-  return name ? name : link;
+  if (!name || !name[0]) /* an empty name names nothing */
+    name = link;
+  return name && name[0] ? name : NULL;
 }
 
 /* Where an inlined instance was called from: its DW_AT_call_file/line. */

@@ -12,6 +12,7 @@
  * from its own structures merges the same way as one from the crossing
  * functions. */
 #include "profiler/stack.h"
+#include "unwind/range.h"
 
 struct prof__emitter {
   struct prof__rawframe *out;
@@ -34,8 +35,15 @@ static void prof__emit_native(struct prof__emitter *e, const uint64_t *pcs,
                i == 0 ? PROF__RAW_LEAF : PROF__RAW_CALL);
 }
 
+/* A record's PCs are read only when they lie inside the copied ones, so
+ * a corrupt record cannot send the merge outside the sample. */
 static void prof__emit_managed(struct prof__emitter *e,
                                const struct prof__sample *smp, int k) {
+  if (!prof__range_in(smp->tb_off[k], smp->tb_len[k], 0, smp->nmpcs) ||
+      smp->nmpcs > PROF__SAMPLE_MPCS_MAX) {
+    e->cut = 1;
+    return;
+  }
   const uintptr_t *pcs = smp->mpcs + smp->tb_off[k];
   for (int i = 0; i < smp->tb_len[k]; i++)
     prof__emit(e, pcs[i], (uint32_t)smp->slice[k].runtime,
@@ -47,7 +55,12 @@ int prof__merge(const struct prof__sample *smp, const uint64_t *pcs,
                 struct prof__rawframe *out, int max, int *cut) {
   struct prof__emitter e = {out, 0, max, 0};
   int next = 0; /* first native frame not yet emitted or dropped */
-  for (int k = smp->nslice - 1; k >= 0; k--) {
+  int nslice = smp->nslice;
+  if (nslice > PROF__SAMPLE_SLICE_MAX) { /* corrupt: keep what exists */
+    nslice = PROF__SAMPLE_SLICE_MAX;
+    e.cut = 1;
+  }
+  for (int k = nslice - 1; k >= 0; k--) {
     const struct prof__crossing *rec = &smp->slice[k];
     int above = next;
     while (above < n && sps[above] < rec->sp)
@@ -56,7 +69,7 @@ int prof__merge(const struct prof__sample *smp, const uint64_t *pcs,
       prof__emit_native(&e, pcs, next, above);
       prof__emit_managed(&e, smp, k);
     } else {
-      if (k == smp->nslice - 1)
+      if (k == nslice - 1)
         prof__emit_managed(&e, smp, k);
       if (keep_internals)
         prof__emit_native(&e, pcs, next, above);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "unwind/range.h"
+
 #define PROF__ELFCLASS (__ELF_NATIVE_CLASS == 64 ? ELFCLASS64 : ELFCLASS32)
 
 struct prof__sym {
@@ -22,7 +24,9 @@ static const ElfW(Shdr) *prof__section(const unsigned char *img, size_t len,
                                        uint32_t type) {
   const ElfW(Ehdr) *eh = (const void *)img;
   if (eh->e_shoff == 0 || eh->e_shentsize != sizeof(ElfW(Shdr)) ||
-      eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(ElfW(Shdr)) > len)
+      eh->e_shoff % _Alignof(ElfW(Shdr)) != 0 ||
+      !prof__range_in(eh->e_shoff,
+                      (uint64_t)eh->e_shnum * sizeof(ElfW(Shdr)), 0, len))
     return NULL;
   const ElfW(Shdr) *sh = (const void *)(img + eh->e_shoff);
   for (int i = 0; i < eh->e_shnum; i++)
@@ -62,8 +66,14 @@ static int prof__load(struct prof__symtab *t, const unsigned char *img,
   const ElfW(Ehdr) *eh = (const void *)img;
   const ElfW(Shdr) *strsh =
       (const ElfW(Shdr) *)(img + eh->e_shoff) + sh->sh_link;
-  if (sh->sh_offset + sh->sh_size > len ||
-      strsh->sh_offset + strsh->sh_size > len || sh->sh_entsize == 0)
+  /* The file is untrusted: both tables inside it, the symbols aligned,
+   * and the strings NUL-terminated before the table ends, so no name
+   * read (strlen, the sort) can run past the image. */
+  if (!prof__range_in(sh->sh_offset, sh->sh_size, 0, len) ||
+      !prof__range_in(strsh->sh_offset, strsh->sh_size, 0, len) ||
+      sh->sh_entsize == 0 || sh->sh_offset % _Alignof(ElfW(Sym)) != 0 ||
+      strsh->sh_size == 0 ||
+      img[strsh->sh_offset + strsh->sh_size - 1] != '\0')
     return 0;
   const char *str = (const char *)img + strsh->sh_offset;
   size_t count = sh->sh_size / sizeof(ElfW(Sym));
@@ -74,7 +84,8 @@ static int prof__load(struct prof__symtab *t, const unsigned char *img,
   for (size_t i = 0; i < count; i++) {
     int type = ELF64_ST_TYPE(s[i].st_info);
     if ((type != STT_FUNC && type != STT_GNU_IFUNC) || s[i].st_shndx == 0 ||
-        s[i].st_name >= strsh->sh_size || s[i].st_value == 0)
+        s[i].st_name >= strsh->sh_size || str[s[i].st_name] == '\0' ||
+        s[i].st_value == 0) /* a nameless symbol would name no frame */
       continue;
     int bind = ELF64_ST_BIND(s[i].st_info);
     t->syms[t->n++] = (struct prof__sym){

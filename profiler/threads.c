@@ -308,7 +308,7 @@ typedef int (*prof__create_fn)(pthread_t *, const pthread_attr_t *,
 
 /* libc's pthread_create: the current version first, then the one programs
  * linked before glibc 2.34 bind to. */
-static prof__create_fn prof__real_create(void) {
+static prof__create_fn prof__next_create(void) {
   static _Atomic(prof__create_fn) real;
   prof__create_fn f = atomic_load(&real);
   if (f)
@@ -322,6 +322,69 @@ static prof__create_fn prof__real_create(void) {
   return f;
 }
 
+/* ThreadSanitizer in the process (a TSan host, or a TSan build of
+ * libprof): a thread must be started through TSan's pthread_create
+ * interceptor, whose start routine sets the thread up before anything
+ * else runs on it: even uninstrumented code calls intercepted functions
+ * (free, pthread_mutex_lock), and those fault on a thread TSan does not
+ * know. libtsan (gcc's and clang's) exports the interceptor as
+ * __interceptor_pthread_create, and its presence is known at load.
+ *   - libprof first in the lookup order (preloaded before libtsan, or
+ *     linked statically): the wrapper wraps the start routine as always
+ *     and starts the thread through the interceptor, which calls libc, so
+ *     TSan's start routine runs first and then the wrapper's.
+ *   - libtsan first (a TSan program linking libprof.so, or
+ *     LD_PRELOAD="libtsan.so libprof.so"): the host reaches the
+ *     interceptor, which calls this wrapper as its "real" pthread_create
+ *     with its own start routine; nothing may run before that, so the
+ *     wrapper passes the call through and registers the new thread from
+ *     the creating thread instead (its tid from pthread_getcpuclockid), as
+ *     a thread found at start is. libprof's own threads still go through
+ *     the interceptor, which comes back here and passes through. */
+struct prof__tsan {
+  _Atomic int known;     /* 0: not looked up yet                        */
+  prof__create_fn create; /* the interceptor, or NULL: no TSan          */
+  int first;              /* it precedes libprof in the lookup order    */
+};
+static struct prof__tsan prof__tsan;
+
+static __typeof__(pthread_create) prof__self_create
+    __attribute__((alias("pthread_create"), nothrow)); /* not the GOT's */
+
+static const struct prof__tsan *prof__tsan_get(void) {
+  if (!atomic_load(&prof__tsan.known)) {
+    void *f = dlsym(RTLD_DEFAULT, "__interceptor_pthread_create");
+    void *first = dlsym(RTLD_DEFAULT, "pthread_create");
+    int tsan = f && dlsym(RTLD_DEFAULT, "__tsan_init");
+    prof__tsan.create = tsan ? (prof__create_fn)f : NULL;
+    prof__tsan.first = tsan && first != (void *)prof__self_create;
+    atomic_store(&prof__tsan.known, 1);
+  }
+  return &prof__tsan;
+}
+
+static prof__create_fn prof__real_create(void) {
+  const struct prof__tsan *t = prof__tsan_get();
+  return t->create ? t->create : prof__next_create();
+}
+
+/* The pass-through of the second case above. */
+static int prof__create_passed(pthread_t *th, const pthread_attr_t *attr,
+                               void *(*fn)(void *), void *arg) {
+  prof__create_fn next = prof__next_create();
+  int r = next ? next(th, attr, fn, arg) : EAGAIN;
+  clockid_t cid;
+  if (r != 0 || prof__making_internal ||
+      pthread_getcpuclockid(*th, &cid) != 0)
+    return r;
+  pid_t tid = (pid_t)~(cid >> 3); /* the kernel's MAKE_THREAD_CPUCLOCK */
+  pthread_mutex_lock(&prof__reg.mu);
+  if (prof__reg.trig && !prof__reg_find(tid))
+    prof__reg_add(tid, 1);
+  pthread_mutex_unlock(&prof__reg.mu);
+  return r;
+}
+
 /* Internal threads start with every signal blocked, and the creator waits
  * until the new tid is recorded, so that a session starting right after
  * never arms or signals it. */
@@ -333,7 +396,10 @@ static int prof__spawn_internal(prof__create_fn real, pthread_t *th,
   sem_init(&st.ready, 0, 0);
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
+  int was = prof__making_internal;
+  prof__making_internal = 1; /* TSan may hand it back to the wrapper */
   int r = real(th, attr, prof__thread_main, &st);
+  prof__making_internal = was;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   while (r == 0 && sem_wait(&st.ready) != 0 && errno == EINTR)
     ;
@@ -365,6 +431,8 @@ static int prof__spawn(pthread_t *th, const pthread_attr_t *attr,
 PROF_EXTERN int pthread_create(pthread_t *restrict th,
                                const pthread_attr_t *restrict attr,
                                void *(*fn)(void *), void *restrict arg) {
+  if (prof__tsan_get()->first) /* TSan's interceptor called us */
+    return prof__create_passed(th, attr, fn, arg);
   return prof__spawn(th, attr, fn, arg, prof__making_internal);
 }
 

@@ -15,7 +15,11 @@ int prof__unwind_fp(const struct prof__sample *smp, uint64_t *pcs,
     uint64_t next_fp, ra;
     if (fp == 0)
       return n; /* the ABI marks the outermost frame with fp == 0 */
-    if ((fp & 7) != 0 || prof__snapshot_read(smp, fp, &next_fp) != 0 ||
+    /* The frame's sp (fp + 16) must lie above the previous frame's: for
+     * frame 1 that is not implied by the chain, and rbp may hold any
+     * value in code built without frame pointers. */
+    if ((fp & 7) != 0 || fp > UINT64_MAX - 16 || fp + 16 <= sps[n - 1] ||
+        prof__snapshot_read(smp, fp, &next_fp) != 0 ||
         prof__snapshot_read(smp, fp + PROF__ARCH_FP_RA_OFFSET, &ra) != 0) {
       *status = PROF__UNWIND_FAILED;
       return n;

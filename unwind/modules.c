@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "unwind/range.h"
+
 struct prof__modules {
   struct prof__module **all; /* every module ever seen, by id          */
   uint32_t nall, capall;
@@ -47,7 +49,7 @@ static int prof__note_build_id(const unsigned char *p, size_t len,
     const ElfW(Nhdr) *nh = (const void *)(p + off);
     size_t name = (nh->n_namesz + 3) & ~3u, desc = (nh->n_descsz + 3) & ~3u;
     size_t body = off + sizeof(*nh);
-    if (body + name + desc > len)
+    if (!prof__range_in(body, (uint64_t)name + desc, 0, len))
       return -1;
     if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
         memcmp(p + body, "GNU", 4) == 0 && nh->n_descsz <= 64) {
@@ -107,6 +109,31 @@ static int prof__scan_cb(struct dl_phdr_info *info, size_t size, void *arg) {
   return 0;
 }
 
+int prof__image_has_build_id(const unsigned char *img, size_t len,
+                             const unsigned char *want, int wantlen) {
+  if (len < sizeof(ElfW(Ehdr)) || memcmp(img, ELFMAG, SELFMAG) != 0)
+    return 0;
+  if (!wantlen)
+    return 1;
+  const ElfW(Ehdr) *eh = (const void *)img;
+  if (eh->e_phentsize < sizeof(ElfW(Phdr)) ||
+      (eh->e_phoff | eh->e_phentsize) % _Alignof(ElfW(Phdr)) != 0 ||
+      !prof__range_in(eh->e_phoff, (uint64_t)eh->e_phnum * eh->e_phentsize,
+                      0, len))
+    return 0;
+  for (int i = 0; i < eh->e_phnum; i++) {
+    const ElfW(Phdr) *ph =
+        (const void *)(img + eh->e_phoff + (size_t)i * eh->e_phentsize);
+    unsigned char id[64];
+    int idlen = 0;
+    if (ph->p_type == PT_NOTE && ph->p_offset % _Alignof(ElfW(Nhdr)) == 0 &&
+        prof__range_in(ph->p_offset, ph->p_filesz, 0, len) &&
+        prof__note_build_id(img + ph->p_offset, ph->p_filesz, id, &idlen) == 0)
+      return idlen == wantlen && memcmp(id, want, (size_t)idlen) == 0;
+  }
+  return 0;
+}
+
 /* Maps the module's file privately; keeps it only if it is the same
  * object the host loaded (same build-id), so a library replaced on disk
  * cannot give wrong unwind tables or names. */
@@ -121,33 +148,13 @@ static void prof__module_map_file(struct prof__module *m) {
   close(fd);
   if (p == MAP_FAILED)
     return;
+  if (!prof__image_has_build_id(p, (size_t)st.st_size, m->build_id,
+                                m->build_id_len)) {
+    munmap(p, (size_t)st.st_size);
+    return;
+  }
   m->image = p;
   m->image_len = (size_t)st.st_size;
-  if (memcmp(p, ELFMAG, SELFMAG) != 0)
-    goto reject;
-  if (m->build_id_len) {
-    unsigned char id[64];
-    int idlen = 0, ok = 0;
-    const ElfW(Ehdr) *eh = p;
-    for (int i = 0; i < eh->e_phnum && !ok; i++) {
-      const ElfW(Phdr) *ph =
-          (const void *)((const char *)p + eh->e_phoff + i * eh->e_phentsize);
-      if ((const unsigned char *)(ph + 1) > m->image + m->image_len)
-        break;
-      if (ph->p_type == PT_NOTE && ph->p_offset + ph->p_filesz <= m->image_len &&
-          prof__note_build_id(m->image + ph->p_offset, ph->p_filesz, id,
-                              &idlen) == 0)
-        ok = idlen == m->build_id_len &&
-             memcmp(id, m->build_id, (size_t)idlen) == 0;
-    }
-    if (!ok)
-      goto reject;
-  }
-  return;
-reject:
-  munmap(p, m->image_len);
-  m->image = NULL;
-  m->image_len = 0;
 }
 
 /* The vdso has no file; it is never unmapped, so a copy is exact. */
@@ -362,10 +369,12 @@ int prof__module_read(const struct prof__module *m, uint64_t addr, void *buf,
   uint64_t va = addr - m->bias;
   for (int i = 0; i < m->nseg; i++) {
     const struct prof__module_seg *s = &m->seg[i];
-    if (va < s->vaddr || va + len > s->vaddr + s->filesz)
+    if (!prof__range_in(va, len, s->vaddr, s->filesz))
       continue;
+    /* The sum may wrap on a corrupt header; the check below keeps any
+     * result inside the image. */
     uint64_t off = s->offset + (va - s->vaddr);
-    if (off + len > m->image_len)
+    if (!prof__range_in(off, len, 0, m->image_len))
       return -1;
     memcpy(buf, m->image + off, len);
     return 0;

@@ -75,6 +75,14 @@ PROF__HIDDEN uint32_t prof__modules_count(const struct prof__modules *ms);
 PROF__HIDDEN int prof__module_read(const struct prof__module *m, uint64_t addr,
                                    void *buf, size_t len);
 
+/* 1 if img (len bytes, untrusted) is an ELF file whose PT_NOTE build-id
+ * is want (wantlen bytes; wantlen 0: any ELF file), else 0. Never reads
+ * outside img. Thread-safe. */
+PROF__HIDDEN int prof__image_has_build_id(const unsigned char *img,
+                                          size_t len,
+                                          const unsigned char *want,
+                                          int wantlen);
+
 /* Lower-case hex of the build-id into buf (>= 2*len+1), "" if none. */
 PROF__HIDDEN void prof__module_build_id_hex(const struct prof__module *m,
                                             char *buf, size_t buflen);

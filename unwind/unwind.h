@@ -17,6 +17,7 @@
 #include "arch/arch.h"
 #include "sigpath/sample.h"
 #include "unwind/modules.h"
+#include "unwind/range.h"
 
 enum prof__unwind_mode {
   PROF__UNWIND_DWARF = 0, /* DWARF CFI: correct without frame pointers */
@@ -74,10 +75,11 @@ PROF__HIDDEN int prof__unwind_fp(const struct prof__sample *smp,
                                  uint64_t *pcs, uint64_t *sps, int max,
                                  enum prof__unwind_status *status);
 
-/* Reads 8 bytes of the snapshot at addr; 0, or -1 if outside it. */
+/* Reads 8 bytes of the snapshot at addr; 0, or -1 if outside it (any
+ * addr, even near 2^64: the check cannot wrap). */
 static inline int prof__snapshot_read(const struct prof__sample *smp,
                                       uint64_t addr, uint64_t *val) {
-  if (addr < smp->stack_addr || addr + 8 > smp->stack_addr + smp->stack_len)
+  if (!prof__range_in(addr, 8, smp->stack_addr, smp->stack_len))
     return -1;
   __builtin_memcpy(val, smp->stack + (addr - smp->stack_addr), 8);
   return 0;
