@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "profiler/config.h"
+#include "profiler/log.h"
 #include "profiler/ring.h"
 
 /* CPU time threads had when the session started, so that a thread's first
@@ -45,6 +46,7 @@ struct prof__session {
   uint64_t start_mono_ns, start_unix_ns;
   uint64_t stop_mono_ns;
   char mode_note[160];          /* e.g. fallback explanation           */
+  struct prof__log log;         /* where the summary goes              */
 };
 
 /* The active sampler, or NULL; the handler's only entry to the session. */

@@ -12,6 +12,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "profiler/sigown.h"
 #include "profiler/threads.h"
 
 clockid_t prof__tid_cpuclock(pid_t tid) {
@@ -22,7 +23,7 @@ clockid_t prof__tid_cpuclock(pid_t tid) {
 
 int prof__trigger_handler_ours(int sig) {
   struct sigaction sa;
-  if (sigaction(sig, NULL, &sa) != 0)
+  if (prof__sys_sigaction(sig, NULL, &sa) != 0)
     return 0;
   return prof__handler_is_ours(&sa);
 }
@@ -31,13 +32,16 @@ int prof__trigger_handler_ours(int sig) {
  * (a blocked SIG_DFL signal is likely consumed with sigwait or signalfd).
  * From the top down: libraries that take real-time signals usually take
  * them from SIGRTMIN up. */
-int prof__trigger_free_signal(int avoid) {
+int prof__trigger_free_signal(int avoid, const sigset_t *mask) {
   sigset_t cur;
-  pthread_sigmask(SIG_SETMASK, NULL, &cur);
+  if (mask)
+    cur = *mask;
+  else
+    pthread_sigmask(SIG_SETMASK, NULL, &cur);
   for (int sig = SIGRTMAX; sig >= SIGRTMIN; sig--) {
     struct sigaction sa;
     if (sig == avoid || sigismember(&cur, sig) ||
-        sigaction(sig, NULL, &sa) != 0)
+        prof__sys_sigaction(sig, NULL, &sa) != 0)
       continue;
     if (!(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_DFL)
       return sig;
@@ -159,6 +163,7 @@ int prof__trigger_start(struct prof__session *s) {
   if (!t)
     return PROF_ENOMEM;
   s->trigger = t;
+  t->session = s;
   t->mode = s->cfg.mode;
   t->sig = s->cfg.signal;
   t->period_ns = s->sampler.period_ns;
@@ -211,6 +216,41 @@ void prof__trigger_on_replaced(struct prof__session *s) {
     prof__itimer_release(t);
 }
 
+/* prof__threads_retarget's decision when the program took t->sig: a free
+ * real-time signal, claimed now with our handler; itimer, whose
+ * ITIMER_PROF can only send SIGPROF, becomes per-thread CPU timers on it.
+ * None free: sampling stops. Only syscalls and plain stores: this runs
+ * inside the program's sigaction call, possibly in its signal handler. */
+static int prof__move(struct prof__trigger *t) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_sigaction = prof__on_signal;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  t->taken_sig = t->sig;
+  t->taken_after_ns =
+      prof__now_ns(CLOCK_MONOTONIC) - t->session->start_mono_ns;
+  if (t->mode == PROF__MODE_ITIMER)
+    prof__itimer_release(t);
+  int alt = prof__trigger_free_signal(t->sig, &prof__sigown_caller_mask);
+  if (alt < 0 || prof__sigown_claim_locked(alt, PROF__ROLE_SAMPLING, &sa)) {
+    t->moved_to = -1;
+    atomic_store(&t->disarmed, 1);
+    return 0;
+  }
+  if (t->mode == PROF__MODE_ITIMER) {
+    t->mode = PROF__MODE_TIMER;
+    t->per_thread = 1;
+    t->from_itimer = 1;
+  }
+  t->moved_to = alt;
+  t->sig = alt;
+  t->session->cfg.signal = alt;
+  return 1;
+}
+
+void prof__trigger_taken(int sig) { prof__threads_retarget(sig, prof__move); }
+
 /* snprintf at buf + *n that never runs past len. */
 __attribute__((format(printf, 4, 5))) static void
 prof__appendf(char *buf, size_t len, size_t *n, const char *fmt, ...) {
@@ -253,10 +293,30 @@ static void prof__coverage(const struct prof__session *s, uint64_t weight_ns,
                          : "");
 }
 
+static void prof__taken(const struct prof__trigger *t, char *buf,
+                        size_t len, size_t *n) {
+  double at = (double)t->taken_after_ns / 1e9;
+  if (t->moved_to > 0)
+    prof__appendf(buf, len, n,
+                  "; signal %d taken by the program after %.1f s: sampling "
+                  "moved to signal %d (SIGRTMIN+%d)%s",
+                  t->taken_sig, at, t->moved_to, t->moved_to - SIGRTMIN,
+                  t->from_itimer ? ", mode timer instead of itimer" : "");
+  else
+    prof__appendf(buf, len, n,
+                  "; SAMPLES STOPPED after %.1f s: the program took signal "
+                  "%d and no real-time signal is free (a runtime that takes "
+                  "every signal, such as Go's; Go programs are profiled "
+                  "through the libprof Go package (docs/go.md))",
+                  at, t->taken_sig);
+}
+
 static void prof__faults(const struct prof__session *s, char *buf,
                          size_t len, size_t *n) {
   const struct prof__trigger *t = s->trigger;
-  if (atomic_load(&t->disarmed) || t->replaced_at_stop) {
+  if (t->moved_to)
+    prof__taken(t, buf, len, n);
+  if (t->moved_to >= 0 && (atomic_load(&t->disarmed) || t->replaced_at_stop)) {
     uint64_t at = t->replaced_after_ns ? t->replaced_after_ns
                                        : s->stop_mono_ns - s->start_mono_ns;
     prof__appendf(buf, len, n,
@@ -288,7 +348,7 @@ int prof__trigger_summary(const struct prof__session *s, uint64_t samples,
                 "%d Hz requested, %.0f Hz achieved per %s-second (%s",
                 s->cfg.hz, achieved, s->sampler.wall ? "thread" : "CPU",
                 prof__mode_names[mode]);
-  if (s->cfg.signal != SIGPROF)
+  if (s->cfg.signal != SIGPROF && !(t && t->moved_to))
     prof__appendf(buf, len, &n, ", signal %d", s->cfg.signal);
   prof__appendf(buf, len, &n, ")");
   if (!t)

@@ -32,6 +32,7 @@ struct prof__thread_trigger {
 };
 
 struct prof__trigger {
+  struct prof__session *session;
   enum prof__mode mode;  /* in effect: cpu may have fallen back to timer */
   int sig;
   uint64_t period_ns;
@@ -54,11 +55,16 @@ struct prof__trigger {
   int stopped;           /* prof__trigger_stop ran                      */
   int replaced_at_stop;  /* our handler was not installed at stop       */
   struct itimerval itimer; /* what we armed (itimer mode)               */
+  /* The program installed a disposition for our signal (prof__move):
+   * the last signal taken, when, and where sampling went (-1: stopped). */
+  int taken_sig, moved_to, from_itimer;
+  uint64_t taken_after_ns;
 };
 
-/* Picks a free real-time signal (one whose disposition is SIG_DFL), from
+/* Picks a free real-time signal (one whose disposition is SIG_DFL and
+ * that mask, or this thread's mask if NULL, does not block), from
  * SIGRTMAX down, skipping `avoid`. Returns it, or -1 if none is free. */
-PROF__HIDDEN int prof__trigger_free_signal(int avoid);
+PROF__HIDDEN int prof__trigger_free_signal(int avoid, const sigset_t *mask);
 
 /* Arms the trigger of s->cfg.mode at s->cfg.hz with s->cfg.signal, for
  * every thread. Returns 0 or PROF_ETRIGGER (reason in s->mode_note). */

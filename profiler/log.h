@@ -1,0 +1,39 @@
+/* Where libprof's summary and messages go: a private duplicate of the
+ * stderr the session started with, or the file named by LIBPROF_LOG.
+ * Programs close stderr at exit (coreutils, xz) or reuse fd 2, so the
+ * summary never goes through fd 2 at the end. The descriptor sits high
+ * (from 1000, or half the descriptor limit below that), close-on-exec,
+ * and its identity is checked before every write, since the program may
+ * close every descriptor and reuse the number.
+ * Not AS-safe. A prof__log belongs to one session (its lock). */
+#ifndef PROF_PROFILER_LOG_H
+#define PROF_PROFILER_LOG_H
+
+#include <sys/types.h>
+
+#include "arch/arch.h"
+
+struct prof__log {
+  int fd;       /* -1: none                          */
+  int is_dup;   /* a duplicate of stderr (no LIBPROF_LOG) */
+  dev_t dev;    /* identity when opened              */
+  ino_t ino;
+};
+
+/* Opens the channel: path (LIBPROF_LOG) appended to, or a duplicate of
+ * fd 2 when path is NULL or empty. Returns 0, or -errno for a path that
+ * cannot be opened (a missing stderr is not an error: nothing is shown). */
+PROF__HIDDEN int prof__log_open(struct prof__log *l, const char *path);
+
+/* Writes line if the descriptor is still ours; else, for a duplicate,
+ * to fd 2 if fd 2 is still the same file; else nowhere. */
+PROF__HIDDEN void prof__log_write(const struct prof__log *l, const char *line);
+
+/* A duplicate of a pipe or socket keeps the reader from seeing end of
+ * file after the program closed or replaced its stderr (a daemon
+ * detaching from `$(...)`): the monitor calls this to let it go then. */
+PROF__HIDDEN void prof__log_check(struct prof__log *l);
+
+PROF__HIDDEN void prof__log_close(struct prof__log *l);
+
+#endif
