@@ -12,9 +12,10 @@ test -f "$tmp/prefix/include/libprof.h"
 test -f "$libdir/libprof.a"
 readelf -d "$libdir/libprof.so" | grep -q 'SONAME.*libprof.so.0'
 # Only the public API is exported from the shared library, plus the libc
-# functions libprof interposes on purpose (threads, dlclose, exec).
+# functions libprof interposes on purpose (threads, dlclose, exec, signal
+# dispositions, _exit).
 bad=$(nm -D --defined-only "$libdir/libprof.so" | awk '{print $3}' |
-      grep -v -E '^(prof_[a-z_]+|pthread_create|pthread_exit|pthread_setname_np|dlclose|fork|vfork|posix_spawnp?|f?exec[lv]?[pe]*|_init|_fini|__bss_start|_edata|_end)$' || true)
+      grep -v -E '^(prof_[a-z_]+|pthread_create|pthread_exit|pthread_setname_np|dlclose|fork|vfork|posix_spawnp?|f?exec[lv]?[pe]*|_{0,2}sigaction|signal|bsd_signal|ssignal|_{0,2}sysv_signal|sigset|_exit|_Exit|_init|_fini|__bss_start|_edata|_end)$' || true)
 if [ -n "$bad" ]; then echo "unexpected exports: $bad"; exit 1; fi
 
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
