@@ -3,6 +3,7 @@
  * what was achieved (see trigger.h). */
 #include "profiler/trigger.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -168,6 +169,10 @@ int prof__trigger_start(struct prof__session *s) {
   t->sig = s->cfg.signal;
   t->period_ns = s->sampler.period_ns;
   t->start_proc_cpu_ns = prof__now_ns(CLOCK_PROCESS_CPUTIME_ID);
+  /* Every cgo program exports this (runtime/cgo); pure Go programs are
+   * static and never load libprof. Looked up here, not in the handler of
+   * prof__move, because dlsym is not async-signal-safe. */
+  t->go = dlsym(RTLD_DEFAULT, "_cgo_get_context_function") != NULL;
   int r = prof__choose_mode(s);
   if (r == 0 && t->mode == PROF__MODE_ITIMER)
     r = prof__itimer_start(s);
@@ -216,6 +221,30 @@ void prof__trigger_on_replaced(struct prof__session *s) {
     prof__itimer_release(t);
 }
 
+/* Why sampling stopped, for the line said at once and the summary. */
+static const char *prof__stop_reason(const struct prof__trigger *t) {
+  return t->go ? " (the Go runtime takes every signal); Go programs are "
+                 "profiled through the libprof Go package (docs/go.md)"
+               : " and no real-time signal is free (a runtime that takes "
+                 "every signal does that; Go programs are profiled through "
+                 "the libprof Go package (docs/go.md))";
+}
+
+/* Said at once, not only in the summary: such runtimes (Go) usually end
+ * with a raw exit_group, so no summary is ever written. No stdio: this
+ * runs inside the program's sigaction call. */
+static void prof__say_stopped(const struct prof__trigger *t) {
+  char line[400] = "libprof: SAMPLES STOPPED: the program took signal ";
+  size_t n = strlen(line);
+  if (t->taken_sig >= 10)
+    line[n++] = (char)('0' + t->taken_sig / 10);
+  line[n++] = (char)('0' + t->taken_sig % 10);
+  line[n] = '\0';
+  strcat(line, prof__stop_reason(t));
+  strcat(line, "\n");
+  prof__log_write(&t->session->log, line);
+}
+
 /* prof__threads_retarget's decision when the program took t->sig: a free
  * real-time signal, claimed now with our handler; itimer, whose
  * ITIMER_PROF can only send SIGPROF, becomes per-thread CPU timers on it.
@@ -232,10 +261,13 @@ static int prof__move(struct prof__trigger *t) {
       prof__now_ns(CLOCK_MONOTONIC) - t->session->start_mono_ns;
   if (t->mode == PROF__MODE_ITIMER)
     prof__itimer_release(t);
-  int alt = prof__trigger_free_signal(t->sig, &prof__sigown_caller_mask);
+  int alt = t->go ? -1
+                  : prof__trigger_free_signal(t->sig,
+                                              &prof__sigown_caller_mask);
   if (alt < 0 || prof__sigown_claim_locked(alt, PROF__ROLE_SAMPLING, &sa)) {
     t->moved_to = -1;
     atomic_store(&t->disarmed, 1);
+    prof__say_stopped(t);
     return 0;
   }
   if (t->mode == PROF__MODE_ITIMER) {
@@ -305,10 +337,8 @@ static void prof__taken(const struct prof__trigger *t, char *buf,
   else
     prof__appendf(buf, len, n,
                   "; SAMPLES STOPPED after %.1f s: the program took signal "
-                  "%d and no real-time signal is free (a runtime that takes "
-                  "every signal, such as Go's; Go programs are profiled "
-                  "through the libprof Go package (docs/go.md))",
-                  at, t->taken_sig);
+                  "%d%s",
+                  at, t->taken_sig, prof__stop_reason(t));
 }
 
 static void prof__faults(const struct prof__session *s, char *buf,

@@ -58,6 +58,8 @@ struct prof__trigger {
   /* The program installed a disposition for our signal (prof__move):
    * the last signal taken, when, and where sampling went (-1: stopped). */
   int taken_sig, moved_to, from_itimer;
+  int go;                /* a Go (cgo) program: its runtime takes every
+                            signal, so a move is pointless              */
   uint64_t taken_after_ns;
 };
 

@@ -286,7 +286,29 @@ def t_mp():
           "two summaries say the worker wrote at _exit")
 
 
-TESTS = {"sort": t_sort, "sigdfl": t_sigdfl, "sigown": t_sigown,
+# ---- Go: its runtime takes every signal ------------------------------------
+def t_go():
+    import shutil
+    if not shutil.which("go"):
+        print("skip: no go toolchain")
+        return
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gohost")
+    exe = os.path.join(TMP, "gohost")
+    genv = dict(os.environ, GOPROXY="off", GOFLAGS="-mod=mod",
+                GOCACHE=os.path.join(TMP, "gocache"),
+                GOPATH=os.path.join(TMP, "gopath"), CGO_ENABLED="1")
+    subprocess.run(["go", "build", "-o", exe, "."], cwd=src, env=genv,
+                   check=True, timeout=300)
+    r, err = run([exe], os.path.join(TMP, "go.json"), LIBPROF_HZ=1000)
+    check(r.returncode == 0 and r.stdout == b"true\n",
+          f"Go program runs as unprofiled ({r.returncode})")
+    want = ("libprof: SAMPLES STOPPED: the program took signal 27 (the Go "
+            "runtime takes every signal); Go programs are profiled through "
+            "the libprof Go package (docs/go.md)")
+    check(summary(err) == [want], "one clear line about Go")
+
+
+TESTS = {"go": t_go, "sort": t_sort, "sigdfl": t_sigdfl, "sigown": t_sigown,
          "endsig": t_endsig, "endown": t_endown, "exit": t_exit,
          "summary": t_summary, "abort": t_abort, "vfork": t_vfork,
          "mp": t_mp}
