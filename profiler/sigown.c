@@ -57,10 +57,16 @@ int prof__sigown_role(int sig) {
   return sig > 0 && sig < NSIG ? atomic_load(&prof__role[sig]) : 0;
 }
 
+/* Callers are libprof's session code, or the program's calls for a
+ * claimed signal in the process the table describes. In a fork child the
+ * session's atfork handler may come before prof__own_child: the lock may
+ * have been copied held, and only this thread exists yet. */
 static void prof__own_lock(sigset_t *saved) {
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, saved);
+  if (prof__own_pid != getpid())
+    prof__own_child();
   pthread_mutex_lock(&prof__own_mu);
 }
 
