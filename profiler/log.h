@@ -5,7 +5,8 @@
  * (from 1000, or half the descriptor limit below that), close-on-exec,
  * and its identity is checked before every write, since the program may
  * close every descriptor and reuse the number.
- * Not AS-safe. A prof__log belongs to one session (its lock). */
+ * A prof__log belongs to one session: open/check/close under its lock
+ * or in its monitor; prof__log_write is AS-safe (fcntl, fstat, write). */
 #ifndef PROF_PROFILER_LOG_H
 #define PROF_PROFILER_LOG_H
 
@@ -27,7 +28,8 @@ PROF__HIDDEN int prof__log_open(struct prof__log *l, const char *path);
 
 /* Writes line if the descriptor is still ours; else, for a duplicate,
  * to fd 2 if fd 2 is still the same file; else nowhere. */
-PROF__HIDDEN void prof__log_write(const struct prof__log *l, const char *line);
+PROF__SIGSAFE PROF__HIDDEN void prof__log_write(const struct prof__log *l,
+                                              const char *line);
 
 /* A duplicate of a pipe or socket keeps the reader from seeing end of
  * file after the program closed or replaced its stderr (a daemon

@@ -85,10 +85,7 @@ static int prof__resolve_conflict(struct prof__session *s) {
  * claimed, with the program's disposition remembered. */
 static int prof__install(struct prof__session *s) {
   struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_sigaction = prof__on_signal;
-  sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-  sigemptyset(&sa.sa_mask);
+  prof__handler_action(&sa);
   if (prof__sigown_view(s->cfg.signal, &s->old_action) != 0)
     return PROF_ESIGNAL;
   if (prof__is_theirs(&s->old_action)) {

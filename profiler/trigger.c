@@ -252,10 +252,7 @@ static void prof__say_stopped(const struct prof__trigger *t) {
  * inside the program's sigaction call, possibly in its signal handler. */
 static int prof__move(struct prof__trigger *t) {
   struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_sigaction = prof__on_signal;
-  sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-  sigemptyset(&sa.sa_mask);
+  prof__handler_action(&sa);
   t->taken_sig = t->sig;
   t->taken_after_ns =
       prof__now_ns(CLOCK_MONOTONIC) - t->session->start_mono_ns;

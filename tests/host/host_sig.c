@@ -102,12 +102,14 @@ int main(int argc, char **argv) {
   } else if (strcmp(mode, "own") == 0) {
     return mode_own(secs);
   } else if (strcmp(mode, "busy") == 0) { /* until a signal ends it */
+    host_burn(secs);
     printf("ready\n");
     for (;;)
       host_burn(1.0);
   } else if (strcmp(mode, "termh") == 0) {
     printf("term: %s\n", disp_name(SIGTERM));
     signal(SIGTERM, term_handler);
+    host_burn(secs);
     printf("ready\n");
     for (;;)
       host_burn(1.0);

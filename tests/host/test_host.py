@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
 from libprof_profile import Profile  # noqa: E402
@@ -141,9 +140,8 @@ def t_sigown():
 
 # ---- SIGTERM, SIGINT, SIGHUP at their default disposition -------------------
 def wait_ready(p):
-    line = p.stdout.readline()
-    time.sleep(0.5)  # let it burn some CPU
-    return line
+    """The host prints "ready" after 0.3 s of CPU in host_burn."""
+    return p.stdout.readline()
 
 
 def t_endsig():
@@ -158,7 +156,7 @@ def t_endsig():
         print("   ", err.strip()[:300])
         check(p.returncode == -sig, f"{sig.name}: killed by the signal "
               f"(status {p.returncode}, unprofiled {-sig})")
-        check(burn_weight(out) > 0.1e9, f"{sig.name}: profile written")
+        check(burn_weight(out) > 0.25e9, f"{sig.name}: profile written")
         check(f"written at {sig.name}" in err, f"{sig.name}: summary says so")
         check(not glob.glob(out + "*tmp*") and
               not glob.glob(os.path.join(TMP, ".*")),
@@ -179,7 +177,7 @@ def t_endown():
     check(rest == b"host handled SIGTERM\n" and p.returncode == 7,
           f"the host's handler ran and exited 7 (status {p.returncode})")
     # The handler ends with _exit(7), which writes the profile.
-    check(burn_weight(out) > 0.1e9, "profile written at the host's _exit")
+    check(burn_weight(out) > 0.25e9, "profile written at the host's _exit")
 
 
 # ---- _exit and _Exit --------------------------------------------------------
