@@ -62,8 +62,9 @@ static int prof__is_theirs(const struct sigaction *sa) {
  * free real-time signal; itimer must use SIGPROF and stays off. */
 static int prof__resolve_conflict(struct prof__session *s) {
   int theirs = s->cfg.signal;
-  int alt = s->cfg.mode == PROF__MODE_ITIMER ? -1
-                                             : prof__trigger_free_signal(0, NULL);
+  int alt = s->cfg.mode == PROF__MODE_ITIMER
+                ? -1
+                : prof__trigger_free_signal(0, NULL);
   if (alt < 0) {
     snprintf(s->mode_note, sizeof(s->mode_note),
              "signal %d already has a handler installed by the program%s",

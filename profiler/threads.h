@@ -53,8 +53,8 @@ PROF__HIDDEN void prof__threads_disarm_all(void);
  * signal, or a mode whose trigger can send it) and re-arms every thread
  * if it returns non-zero, else leaves them muted. No-op unless the
  * running trigger samples with `from`. */
-PROF__HIDDEN void prof__threads_retarget(int from,
-                                         int (*decide)(struct prof__trigger *t));
+PROF__HIDDEN void
+prof__threads_retarget(int from, int (*decide)(struct prof__trigger *t));
 
 /* Disarms and mutes the threads that have sig blocked (the real-time queue
  * guard); returns how many. */

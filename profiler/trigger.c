@@ -343,7 +343,9 @@ static void prof__faults(const struct prof__session *s, char *buf,
   const struct prof__trigger *t = s->trigger;
   if (t->moved_to)
     prof__taken(t, buf, len, n);
-  if (t->moved_to >= 0 && (atomic_load(&t->disarmed) || t->replaced_at_stop)) {
+  /* moved_to < 0 (stopped for lack of a signal) was said above. */
+  int raw = atomic_load(&t->disarmed) || t->replaced_at_stop;
+  if (t->moved_to >= 0 && raw) {
     uint64_t at = t->replaced_after_ns ? t->replaced_after_ns
                                        : s->stop_mono_ns - s->start_mono_ns;
     prof__appendf(buf, len, n,

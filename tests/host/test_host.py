@@ -13,17 +13,11 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
+from checks import check, finish  # noqa: E402
 from libprof_profile import Profile  # noqa: E402
 
 ARGS = None
 TMP = tempfile.mkdtemp(prefix="host-")
-FAILED = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILED.append(what)
 
 
 def env(out=None, preload=True, **kv):
@@ -320,11 +314,7 @@ def main():
     ap.add_argument("--bin", required=True)
     ARGS = ap.parse_args()
     TESTS[ARGS.test]()
-    if FAILED:
-        print(f"{len(FAILED)} checks failed")
-        return 1
-    print("all checks passed")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":
