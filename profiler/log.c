@@ -38,6 +38,7 @@ int prof__log_open(struct prof__log *l, const char *path) {
   l->fd = -1;
   l->dev = 0;
   l->ino = 0;
+  l->gone_since_ns = 0;
   l->is_dup = !path || !path[0];
   if (l->is_dup) {
     fd = prof__log_high(STDERR_FILENO);
@@ -87,13 +88,19 @@ void prof__log_write(const struct prof__log *l, const char *line) {
     prof__write_all(fd, line, strlen(line));
 }
 
-void prof__log_check(struct prof__log *l) {
+#define PROF__LOG_GRACE_NS 1000000000u
+
+void prof__log_check(struct prof__log *l, uint64_t now_ns) {
   struct stat st;
   if (!l->is_dup || l->fd < 0 || fstat(l->fd, &st) != 0 ||
-      !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) ||
-      prof__same(STDERR_FILENO, l->dev, l->ino))
+      !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
     return;
-  prof__log_close(l);
+  if (prof__same(STDERR_FILENO, l->dev, l->ino))
+    l->gone_since_ns = 0;
+  else if (!l->gone_since_ns)
+    l->gone_since_ns = now_ns;
+  else if (now_ns - l->gone_since_ns >= PROF__LOG_GRACE_NS)
+    prof__log_close(l);
 }
 
 void prof__log_close(struct prof__log *l) {

@@ -10,6 +10,7 @@
 #ifndef PROF_PROFILER_LOG_H
 #define PROF_PROFILER_LOG_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "arch/arch.h"
@@ -19,6 +20,7 @@ struct prof__log {
   int is_dup;   /* a duplicate of stderr (no LIBPROF_LOG) */
   dev_t dev;    /* identity when opened              */
   ino_t ino;
+  uint64_t gone_since_ns; /* monitor: fd 2 differs since (0: it does not) */
 };
 
 /* Opens the channel: path (LIBPROF_LOG) appended to, or a duplicate of
@@ -33,8 +35,11 @@ PROF__SIGSAFE PROF__HIDDEN void prof__log_write(const struct prof__log *l,
 
 /* A duplicate of a pipe or socket keeps the reader from seeing end of
  * file after the program closed or replaced its stderr (a daemon
- * detaching from `$(...)`): the monitor calls this to let it go then. */
-PROF__HIDDEN void prof__log_check(struct prof__log *l);
+ * detaching from `$(...)`): the monitor calls this (now_ns: monotonic
+ * time) to let it go once fd 2 has been another file for a second. Not
+ * at once: programs close stderr at exit (coreutils) and libprof's own
+ * exit handler, which writes the summary, comes right after. */
+PROF__HIDDEN void prof__log_check(struct prof__log *l, uint64_t now_ns);
 
 PROF__HIDDEN void prof__log_close(struct prof__log *l);
 

@@ -200,18 +200,23 @@ void prof__threads_retarget(int from,
   pthread_mutex_lock(&prof__reg.mu); /* signals already blocked */
   struct prof__trigger *t = prof__reg.trig;
   if (t && t->sig == from && !atomic_load(&t->disarmed)) {
-    /* Closing a perf event waits for an overflow signal in flight, and a
-     * deleted timer fires no more: after this loop no new instance of
-     * `from` comes from us (pending ones are the caller's to discard). */
-    for (size_t i = 0; i < prof__reg.n; i++)
-      prof__trigger_disarm(t, &prof__reg.v[i].trig);
     int keep = decide(t);
     atomic_store(&prof__reg_sig, keep ? t->sig : 0);
+    /* Either way, when this loop ends no new instance of `from` comes
+     * from us (pending ones are the caller's to discard): a perf event
+     * sends the new signal or is closed (close waits for an overflow in
+     * flight), a deleted timer fires no more, and the wall sampler sends
+     * under this lock. */
     for (size_t i = 0; i < prof__reg.n; i++) {
-      if (keep && !prof__reg.v[i].muted)
-        prof__reg_arm(&prof__reg.v[i]);
-      else
-        prof__reg.v[i].muted = 1;
+      struct prof__thr *e = &prof__reg.v[i];
+      if (keep && !e->muted) {
+        int r = prof__trigger_resignal(t, e->tid, &e->trig);
+        if (r != 0 && r != -ESRCH)
+          atomic_fetch_add(&t->arm_failed, 1);
+      } else {
+        prof__trigger_disarm(t, &e->trig);
+        e->muted = 1;
+      }
     }
   }
   pthread_mutex_unlock(&prof__reg.mu);

@@ -80,6 +80,17 @@ void prof__trigger_disarm(struct prof__trigger *t,
   h->has_timer = 0;
 }
 
+int prof__trigger_resignal(struct prof__trigger *t, pid_t tid,
+                           struct prof__thread_trigger *h) {
+  if (h->fd >= 0)
+    return prof__perf_resignal(h->fd, tid, t->sig);
+  if (h->has_timer) { /* a timer's signal is fixed at creation */
+    prof__ptimer_disarm(h->timer);
+    h->has_timer = 0;
+  }
+  return prof__trigger_arm(t, tid, h); /* nothing to do in wall mode */
+}
+
 static int prof__itimer_set(uint64_t period_ns) {
   struct itimerval it;
   uint64_t us = period_ns / 1000;

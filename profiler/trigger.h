@@ -98,6 +98,15 @@ PROF__HIDDEN void prof__trigger_disarm(struct prof__trigger *t,
 PROF__HIDDEN int prof__perf_arm(pid_t tid, int sig, uint64_t period_ns,
                                 int *fd);
 PROF__HIDDEN void prof__perf_disarm(int fd);
+/* Makes fd's overflows send sig from now on; when it returns, no send of
+ * the old signal is in progress. AS-safe (two fcntl calls). */
+PROF__HIDDEN int prof__perf_resignal(int fd, pid_t tid, int sig);
+
+/* The trigger h of thread tid sends t->sig from now on (the caller
+ * discards what is pending of the old one); a thread without one (itimer
+ * became timer) gets one. Returns 0 or -errno. Under the registry lock. */
+PROF__HIDDEN int prof__trigger_resignal(struct prof__trigger *t, pid_t tid,
+                                        struct prof__thread_trigger *h);
 
 /* timer: CPU-clock timer of tid, signalling tid (trigger_timer.c). */
 PROF__HIDDEN int prof__ptimer_arm(pid_t tid, int sig, uint64_t period_ns,

@@ -55,7 +55,7 @@ static void prof__monitor(struct prof__session *s, unsigned pass) {
   if (!atomic_load(&t->disarmed) && !prof__trigger_handler_ours(sig) &&
       sig == t->sig)
     prof__trigger_on_replaced(s);
-  prof__log_check(&s->log);
+  prof__log_check(&s->log, prof__now_ns(CLOCK_MONOTONIC));
   if (pass % 10 == 0) /* once a second: exits are rare, tgkill is not free */
     prof__threads_sweep();
   if (t->sig >= SIGRTMIN && prof__sigq(&q, &limit) == 0 &&
