@@ -16,7 +16,6 @@
 #include "libprof.h"
 #include "profiler/session.h"
 #include "profiler/sigown.h"
-#include "profiler/thread.h"
 #include "profiler/threads.h"
 
 static const int prof__ending_sigs[] = {SIGTERM, SIGINT, SIGHUP};
@@ -97,7 +96,8 @@ static void prof__on_ending(int sig, siginfo_t *si, void *uc) {
   sigemptyset(&one);
   sigaddset(&one, sig);
   pthread_sigmask(SIG_UNBLOCK, &one, NULL);
-  syscall(SYS_tgkill, getpid(), prof__thread_tid(), sig);
+  /* Raw ids, not the cached tid: a vfork child shares our TLS. */
+  syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), sig);
 }
 
 void prof__endings_start(void) {

@@ -62,6 +62,14 @@ static int prof__is_theirs(const struct sigaction *sa) {
  * free real-time signal; itimer must use SIGPROF and stays off. */
 static int prof__resolve_conflict(struct prof__session *s) {
   int theirs = s->cfg.signal;
+  if (prof__trigger_is_go()) { /* it took the real-time signals too */
+    snprintf(s->mode_note, sizeof(s->mode_note),
+             "the Go runtime took signal %d (it takes every signal); Go "
+             "programs are profiled through the libprof Go package "
+             "(docs/go.md)",
+             theirs);
+    return PROF_ESIGNAL;
+  }
   int alt = s->cfg.mode == PROF__MODE_ITIMER
                 ? -1
                 : prof__trigger_free_signal(0, NULL);

@@ -80,6 +80,12 @@ void prof__trigger_disarm(struct prof__trigger *t,
   h->has_timer = 0;
 }
 
+/* Every cgo program exports this (runtime/cgo); pure Go programs are
+ * static and never load libprof. */
+int prof__trigger_is_go(void) {
+  return dlsym(RTLD_DEFAULT, "_cgo_get_context_function") != NULL;
+}
+
 int prof__trigger_resignal(struct prof__trigger *t, pid_t tid,
                            struct prof__thread_trigger *h) {
   if (h->fd >= 0)
@@ -180,10 +186,7 @@ int prof__trigger_start(struct prof__session *s) {
   t->sig = s->cfg.signal;
   t->period_ns = s->sampler.period_ns;
   t->start_proc_cpu_ns = prof__now_ns(CLOCK_PROCESS_CPUTIME_ID);
-  /* Every cgo program exports this (runtime/cgo); pure Go programs are
-   * static and never load libprof. Looked up here, not in the handler of
-   * prof__move, because dlsym is not async-signal-safe. */
-  t->go = dlsym(RTLD_DEFAULT, "_cgo_get_context_function") != NULL;
+  t->go = prof__trigger_is_go(); /* here: dlsym is not AS-safe */
   int r = prof__choose_mode(s);
   if (r == 0 && t->mode == PROF__MODE_ITIMER)
     r = prof__itimer_start(s);

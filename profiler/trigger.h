@@ -68,6 +68,10 @@ struct prof__trigger {
  * SIGRTMAX down, skipping `avoid`. Returns it, or -1 if none is free. */
 PROF__HIDDEN int prof__trigger_free_signal(int avoid, const sigset_t *mask);
 
+/* 1 in a Go (cgo) program, whose runtime takes every signal. Not
+ * AS-safe (dlsym). */
+PROF__HIDDEN int prof__trigger_is_go(void);
+
 /* Arms the trigger of s->cfg.mode at s->cfg.hz with s->cfg.signal, for
  * every thread. Returns 0 or PROF_ETRIGGER (reason in s->mode_note). */
 PROF__HIDDEN int prof__trigger_start(struct prof__session *s);
