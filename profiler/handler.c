@@ -56,10 +56,13 @@ int prof__handler_is_ours(const struct sigaction *sa) {
 
 /* SA_ONSTACK: threads on a small alternate stack (Go's gsignal stacks)
  * keep using it; SA_RESTART: most system calls the signal interrupts
- * restart (docs/sampling.md, EINTR). */
+ * restart (docs/sampling.md, EINTR). Every signal is blocked while the
+ * handler runs (a few microseconds): no handler of the program, nor
+ * libprof's ending handler, ever runs nested inside it, where it would
+ * wait for a prof_stop that waits for this handler to finish. */
 void prof__handler_action(struct sigaction *sa) {
   memset(sa, 0, sizeof(*sa));
   sa->sa_sigaction = prof__on_signal;
   sa->sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-  sigemptyset(&sa->sa_mask);
+  sigfillset(&sa->sa_mask);
 }

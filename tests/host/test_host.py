@@ -141,8 +141,12 @@ def wait_ready(p):
 def t_endsig():
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         out = os.path.join(TMP, f"end-{sig.name}.json")
+        # A shell's background job starts with SIGINT ignored: the test
+        # is about the default disposition, so the host gets it.
         p = subprocess.Popen(host("busy"), env=env(out, LIBPROF_HZ=1000),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             preexec_fn=lambda: signal.signal(
+                                 sig, signal.SIG_DFL))
         check(wait_ready(p) == b"ready\n", f"{sig.name}: host started")
         p.send_signal(sig)
         _, err = p.communicate(timeout=60)
