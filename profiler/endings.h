@@ -24,8 +24,8 @@ struct prof__session;
 
 /* At session start, under the session lock: makes sure this process has
  * its writer thread and catches each ending signal whose disposition (as
- * the program sees it) is SIG_DFL. Returns 0 or PROF_ENOMEM-style errors
- * are not fatal: without a writer, endings simply lose the profile. */
+ * the program sees it) is SIG_DFL. Cannot fail the session: without a
+ * writer thread, those endings lose the profile as they used to. */
 PROF__HIDDEN void prof__endings_start(void);
 
 /* At session end: gives the ending signals back (SIG_DFL, or whatever
