@@ -203,6 +203,10 @@ static int prof__misc_opts(struct prof__cfgctx *x, const struct prof_options *o,
   if (!err)
     err = prof__name_opt(x, NULL, "LIBPROF_FORK", forks, 2, 0,
                          "follow or stop", &c->fork_stop);
+  const char *log = prof__env("LIBPROF_LOG");
+  if (log && strlen(log) >= sizeof(c->log))
+    return prof__bad(x, "LIBPROF_LOG", log, "a path shorter than 4096 bytes");
+  snprintf(c->log, sizeof(c->log), "%s", log ? log : "");
   int q = o ? o->quiet : 0;
   c->quiet = q ? q > 0 : prof__env("LIBPROF_QUIET") != NULL;
   return err;

@@ -30,6 +30,7 @@ struct prof__config {
   int fork_stop;       /* LIBPROF_FORK=stop: a fork child does not profile */
   int out_from_env;    /* the path came from LIBPROF_OUT, not prof_options */
   char out_pattern[4096]; /* output path as given, %p not expanded     */
+  char log[4096];      /* LIBPROF_LOG: summary file; "" = stderr      */
 };
 
 PROF__HIDDEN extern const char *const prof__mode_names[];

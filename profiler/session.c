@@ -9,10 +9,13 @@
 #include <unistd.h>
 
 #include "profiler/collector.h"
+#include "profiler/endings.h"
 #include "profiler/fork.h"
 #include "sigpath/stats.h"
 #include "sigpath/thread.h"
 #include "profiler/runtime.h"
+#include "profiler/log.h"
+#include "profiler/sigown.h"
 #include "profiler/threads.h"
 #include "profiler/trigger.h"
 #include "unwind/modules.h"
@@ -22,22 +25,33 @@
 static pthread_mutex_t prof__lock = PTHREAD_MUTEX_INITIALIZER;
 static struct prof__session *prof__session; /* under prof__lock */
 static uint32_t prof__generation;
+/* Thread holding prof__lock (0: none), for the ending handlers: a thread
+ * interrupted in prof_start/prof_stop cannot wait for the writer. */
+static _Atomic int32_t prof__lock_tid;
+/* Why the session is being stopped, for the summary ("SIGTERM"). */
+static const char *prof__stop_why;
 
-static void prof__say(const char *line) {
-  size_t n = strlen(line);
-  while (n > 0) {
-    ssize_t w = write(STDERR_FILENO, line, n);
-    if (w <= 0)
-      return;
-    line += w;
-    n -= (size_t)w;
-  }
+static void prof__lock_session(void) {
+  pthread_mutex_lock(&prof__lock);
+  atomic_store(&prof__lock_tid, prof__thread_tid());
 }
 
-/* The disposition libprof replaced, kept for sessions that find their own
- * handler already installed (a fork child, whose session inherits it). */
-static struct sigaction prof__orig_action;
-static int prof__orig_sig;
+static void prof__unlock_session(void) {
+  atomic_store(&prof__lock_tid, 0);
+  pthread_mutex_unlock(&prof__lock);
+}
+
+int prof__session_held_here(void) {
+  return atomic_load(&prof__lock_tid) == prof__thread_tid();
+}
+
+/* Messages before a session has its log (bad settings) go to fd 2. */
+static void prof__say(const struct prof__session *s, const char *line) {
+  if (s)
+    prof__log_write(&s->log, line);
+  else if (write(STDERR_FILENO, line, strlen(line)) < 0)
+    return; /* nowhere to say it */
+}
 
 static int prof__is_theirs(const struct sigaction *sa) {
   if (sa->sa_flags & SA_SIGINFO)
@@ -50,8 +64,17 @@ static int prof__is_theirs(const struct sigaction *sa) {
  * free real-time signal; itimer must use SIGPROF and stays off. */
 static int prof__resolve_conflict(struct prof__session *s) {
   int theirs = s->cfg.signal;
-  int alt = s->cfg.mode == PROF__MODE_ITIMER ? -1
-                                             : prof__trigger_free_signal(0);
+  if (prof__trigger_is_go()) { /* it took the real-time signals too */
+    snprintf(s->mode_note, sizeof(s->mode_note),
+             "the Go runtime took signal %d (it takes every signal); Go "
+             "programs are profiled through the libprof Go package "
+             "(docs/go.md)",
+             theirs);
+    return PROF_ESIGNAL;
+  }
+  int alt = s->cfg.mode == PROF__MODE_ITIMER
+                ? -1
+                : prof__trigger_free_signal(0, NULL);
   if (alt < 0) {
     snprintf(s->mode_note, sizeof(s->mode_note),
              "signal %d already has a handler installed by the program%s",
@@ -65,47 +88,35 @@ static int prof__resolve_conflict(struct prof__session *s) {
            "signal %d has the program's handler: sampling with signal %d "
            "(SIGRTMIN+%d) instead",
            theirs, alt, alt - SIGRTMIN);
-  return sigaction(alt, NULL, &s->old_action) == 0 ? 0 : PROF_ESIGNAL;
+  return 0;
 }
 
+/* Our handler becomes the kernel's disposition; the program keeps seeing
+ * its own (sigown.c). A fork child's session finds the signal already
+ * claimed, with the program's disposition remembered. */
 static int prof__install(struct prof__session *s) {
   struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_sigaction = prof__on_signal;
-  sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-  sigemptyset(&sa.sa_mask);
-  if (sigaction(s->cfg.signal, NULL, &s->old_action) != 0)
+  prof__handler_action(&sa);
+  if (prof__sigown_view(s->cfg.signal, &s->old_action) != 0)
     return PROF_ESIGNAL;
-  if (prof__handler_is_ours(&s->old_action)) {
-    if (prof__orig_sig == s->cfg.signal)
-      s->old_action = prof__orig_action;
-    else
-      memset(&s->old_action, 0, sizeof(s->old_action)); /* SIG_DFL */
-  } else if (prof__is_theirs(&s->old_action)) {
+  if (prof__is_theirs(&s->old_action)) {
     int r = prof__resolve_conflict(s);
     if (r)
       return r;
   }
-  if (sigaction(s->cfg.signal, &sa, NULL) != 0)
+  if (prof__sigown_claim(s->cfg.signal, PROF__ROLE_SAMPLING, &sa) != 0)
     return PROF_ESIGNAL;
-  prof__orig_action = s->old_action;
-  prof__orig_sig = s->cfg.signal;
   s->installed = 1;
+  prof__endings_start();
   return 0;
 }
 
-/* Passing through SIG_IGN discards instances still pending, which would
- * otherwise hit the restored disposition (SIG_DFL kills on SIGPROF). If
- * the program installed its own handler meanwhile, it owns the signal:
- * leave its handler in place. */
+/* The program's dispositions come back (a sampling signal through
+ * SIG_IGN, which discards instances still pending: SIG_DFL kills on
+ * SIGPROF). A signal the program took meanwhile is already its own. */
 static void prof__uninstall(struct prof__session *s) {
-  struct sigaction ign, cur;
-  if (sigaction(s->cfg.signal, NULL, &cur) != 0 || !prof__handler_is_ours(&cur))
-    return;
-  memset(&ign, 0, sizeof(ign));
-  ign.sa_handler = SIG_IGN;
-  sigaction(s->cfg.signal, &ign, NULL);
-  sigaction(s->cfg.signal, &s->old_action, NULL);
+  prof__sigown_release(s->cfg.signal);
+  prof__endings_stop();
 }
 
 static int prof__open(struct prof__session *s) {
@@ -148,6 +159,7 @@ static void prof__quiesce(struct prof__session *s) {
 static void prof__release(struct prof__session *s) {
   if (s->installed)
     prof__uninstall(s);
+  prof__log_close(&s->log);
   prof__ring_destroy(&s->sampler.ring);
   prof__trigger_free(s);
   free(s);
@@ -157,7 +169,7 @@ static void prof__report_start_error(struct prof__session *s, int err) {
   char line[512];
   snprintf(line, sizeof(line), "libprof: cannot start: %s%s%s; profiling is off\n",
            prof_strerror(err), s->mode_note[0] ? ": " : "", s->mode_note);
-  prof__say(line);
+  prof__say(s, line);
 }
 
 /* A child made without fork (raw clone) has a copy of the parent's
@@ -170,12 +182,31 @@ static void prof__atexit(void) {
 
 static void prof__register_atexit(void) { atexit(prof__atexit); }
 
+/* The summary channel; an unusable LIBPROF_LOG is a bad setting. */
+static int prof__open_log(struct prof__session *s) {
+  int r = prof__log_open(&s->log, s->cfg.log);
+  if (r == 0)
+    return 0;
+  char line[4400];
+  snprintf(line, sizeof(line),
+           "libprof: LIBPROF_LOG=\"%s\": cannot open (%s); expected a "
+           "writable file path; profiling is off\n",
+           s->cfg.log, strerror(-r));
+  prof__say(NULL, line);
+  free(s);
+  return PROF_ECONFIG;
+}
+
 /* Opens s, or reports why not and frees it. Under prof__lock. */
 static int prof__launch(struct prof__session *s) {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
-  int r = prof__open(s);
+  int r = prof__open_log(s);
+  if (r != 0)
+    return r;
+  r = prof__open(s);
   if (r != 0) {
     prof__report_start_error(s, r);
+    prof__log_close(&s->log);
     prof__quiesce(s);
     if (s->collector) {
       struct prof__collector_totals t;
@@ -192,22 +223,22 @@ static int prof__launch(struct prof__session *s) {
 
 int prof_start(const struct prof_options *opts) {
   char err[600];
-  pthread_mutex_lock(&prof__lock);
+  prof__lock_session();
   if (prof__session) {
-    pthread_mutex_unlock(&prof__lock);
+    prof__unlock_session();
     return PROF_EBUSY;
   }
   struct prof__session *s = calloc(1, sizeof(*s));
   int r = s ? prof__config_load(opts, &s->cfg, err, sizeof(err)) : PROF_ENOMEM;
   if (r && s && err[0]) {
-    prof__say(err); /* err may be full: no strcat of the newline */
-    prof__say("\n");
+    prof__say(NULL, err); /* err may be full: no strcat of the newline */
+    prof__say(NULL, "\n");
   }
   if (r)
     free(s);
   else
     r = prof__launch(s);
-  pthread_mutex_unlock(&prof__lock);
+  prof__unlock_session();
   return r;
 }
 
@@ -242,19 +273,22 @@ static void prof__summary(const struct prof__session *s,
                   (unsigned long long)atomic_load(&prof__stats.bad_runtime));
   if (s->mode_note[0])
     n += snprintf(line + n, sizeof(line) - (size_t)n, "; %s", s->mode_note);
+  if (prof__stop_why)
+    n += snprintf(line + n, sizeof(line) - (size_t)n, "; written at %s",
+                  prof__stop_why);
   if (err)
     snprintf(line + n, sizeof(line) - (size_t)n, "; NOT written to %s: %s\n",
              s->cfg.out, prof_strerror(err));
   else
     snprintf(line + n, sizeof(line) - (size_t)n, " -> %s\n", s->cfg.out);
-  prof__say(line);
+  prof__say(s, line);
 }
 
 int prof_stop(void) {
-  pthread_mutex_lock(&prof__lock);
+  prof__lock_session();
   struct prof__session *s = prof__session;
   if (!s) {
-    pthread_mutex_unlock(&prof__lock);
+    prof__unlock_session();
     return PROF_ENOTRUNNING;
   }
   prof__quiesce(s);
@@ -267,17 +301,25 @@ int prof_stop(void) {
     prof__summary(s, &t, r);
   prof__session = NULL;
   prof__release(s);
-  pthread_mutex_unlock(&prof__lock);
+  prof__unlock_session();
   return r;
+}
+
+void prof__stop_for(const char *why) {
+  prof__lock_session();
+  prof__stop_why = why;
+  prof__unlock_session();
+  prof_stop();
+  prof__stop_why = NULL;
 }
 
 int prof_running(void) { return atomic_load(&prof__active) != NULL; }
 
 int prof__session_locked(int (*fn)(struct prof__session *, void *),
                          void *arg) {
-  pthread_mutex_lock(&prof__lock);
+  prof__lock_session();
   int r = fn(prof__session, arg);
-  pthread_mutex_unlock(&prof__lock);
+  prof__unlock_session();
   return r;
 }
 
@@ -304,7 +346,7 @@ static int prof__fork_pending;             /* prof__fork_follow owes one */
 static void prof__fork_prepare(void) {
   prof__fork_took_lock = !prof__threads_self_internal();
   if (prof__fork_took_lock)
-    pthread_mutex_lock(&prof__lock);
+    prof__lock_session();
   if (prof__session)
     prof__fork_block(prof__session->cfg.signal);
   prof__runtimes_fork_prepare();
@@ -317,14 +359,17 @@ static void prof__fork_parent(void) {
   prof__threads_fork_parent();
   prof__runtimes_fork_parent();
   if (prof__fork_took_lock)
-    pthread_mutex_unlock(&prof__lock);
+    prof__unlock_session();
   prof__fork_unblock();
 }
 
 void prof__fork_child_reset(int follow) {
   prof__tls.tid = 0; /* first: a sample from now on is the child's */
   struct prof__session *parent = prof__session;
+  if (parent) /* the child's session takes its own */
+    prof__log_close(&parent->log);
   pthread_mutex_init(&prof__lock, NULL);
+  atomic_store(&prof__lock_tid, 0);
   prof__runtimes_fork_child();
   prof__threads_fork_child();
   prof__modules_fork_child();
@@ -357,17 +402,17 @@ void prof__fork_follow(void) {
   prof__out_for_pid(&s->cfg, getpid());
   char err[600];
   if (prof__config_check_out(&s->cfg, err, sizeof(err)) != 0) {
-    prof__say(err); /* the child runs unprofiled */
-    prof__say("\n");
+    prof__say(NULL, err); /* the child runs unprofiled */
+    prof__say(NULL, "\n");
     free(s);
     return;
   }
-  pthread_mutex_lock(&prof__lock);
+  prof__lock_session();
   if (prof__session)
     free(s); /* the child called prof_start first */
   else
     prof__launch(s);
-  pthread_mutex_unlock(&prof__lock);
+  prof__unlock_session();
 }
 
 __attribute__((constructor)) static void prof__init(void) {

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "profiler/config.h"
+#include "profiler/log.h"
 #include "sigpath/sampler.h"
 
 struct prof__trigger;
@@ -26,6 +27,7 @@ struct prof__session {
   uint64_t stop_mono_ns;
   char mode_note[160];          /* e.g. fallback explanation           */
   int fork_child;               /* followed a fork: see collector.c    */
+  struct prof__log log;         /* where the summary goes              */
 };
 
 /* Runs fn with the running session (or NULL) under the session lock, so

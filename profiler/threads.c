@@ -17,6 +17,7 @@
 #include "libprof.h"
 #include "profiler/session.h"
 #include "sigpath/thread.h"
+#include "profiler/sigown.h"
 #include "profiler/thread_names.h"
 #include "profiler/trigger.h"
 
@@ -58,6 +59,22 @@ static int prof__have_key;
 static pthread_once_t prof__key_once = PTHREAD_ONCE_INIT;
 
 static pid_t prof__gettid(void) { return (pid_t)syscall(SYS_gettid); }
+
+/* The registry lock on a host thread: with every signal blocked, so that
+ * a handler of the program on this thread cannot call sigaction for the
+ * sampling signal (which moves the trigger under this lock) while the
+ * thread holds it. libprof's own threads run with signals blocked. */
+static void prof__reg_lock(sigset_t *saved) {
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, saved);
+  pthread_mutex_lock(&prof__reg.mu);
+}
+
+static void prof__reg_unlock(const sigset_t *saved) {
+  pthread_mutex_unlock(&prof__reg.mu);
+  pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
 
 static struct prof__thr *prof__reg_find(pid_t tid) {
   for (size_t i = 0; i < prof__reg.n; i++)
@@ -114,7 +131,8 @@ static void prof__reg_remove(struct prof__thr *e) {
 }
 
 void prof__threads_attach(struct prof__trigger *t, int sig) {
-  pthread_mutex_lock(&prof__reg.mu);
+  sigset_t saved;
+  prof__reg_lock(&saved);
   prof__reg.trig = t;
   atomic_store(&prof__reg_sig, sig);
   /* Threads starting from now register themselves; those that started
@@ -129,16 +147,17 @@ void prof__threads_attach(struct prof__trigger *t, int sig) {
   }
   if (d)
     closedir(d);
-  pthread_mutex_unlock(&prof__reg.mu);
+  prof__reg_unlock(&saved);
 }
 
 void prof__threads_detach(void) {
-  pthread_mutex_lock(&prof__reg.mu);
+  sigset_t saved;
+  prof__reg_lock(&saved);
   atomic_store(&prof__reg_sig, 0);
   while (prof__reg.n > 0)
     prof__reg_remove(&prof__reg.v[prof__reg.n - 1]);
   prof__reg.trig = NULL;
-  pthread_mutex_unlock(&prof__reg.mu);
+  prof__reg_unlock(&saved);
 }
 
 size_t prof__threads_kill(int sig) {
@@ -147,6 +166,8 @@ size_t prof__threads_kill(int sig) {
   /* Under the lock, so that a thread muted by prof__threads_exec_prepare
    * gets nothing once that returns. */
   pthread_mutex_lock(&prof__reg.mu);
+  if (prof__reg.trig) /* moved by prof__threads_retarget meanwhile */
+    sig = prof__reg.trig->sig;
   for (size_t i = 0; i < prof__reg.n; i++)
     if (!prof__reg.v[i].muted &&
         syscall(SYS_tgkill, pid, prof__reg.v[i].tid, sig) == 0)
@@ -187,6 +208,33 @@ void prof__threads_disarm_all(void) {
   pthread_mutex_unlock(&prof__reg.mu);
 }
 
+void prof__threads_retarget(int from,
+                             int (*decide)(struct prof__trigger *t)) {
+  pthread_mutex_lock(&prof__reg.mu); /* signals already blocked */
+  struct prof__trigger *t = prof__reg.trig;
+  if (t && t->sig == from && !atomic_load(&t->disarmed)) {
+    int keep = decide(t);
+    atomic_store(&prof__reg_sig, keep ? t->sig : 0);
+    /* Either way, when this loop ends no new instance of `from` comes
+     * from us (pending ones are the caller's to discard): a perf event
+     * sends the new signal or is closed (close waits for an overflow in
+     * flight), a deleted timer fires no more, and the wall sampler sends
+     * under this lock. */
+    for (size_t i = 0; i < prof__reg.n; i++) {
+      struct prof__thr *e = &prof__reg.v[i];
+      if (keep && !e->muted) {
+        int r = prof__trigger_resignal(t, e->tid, &e->trig);
+        if (r != 0 && r != -ESRCH)
+          atomic_fetch_add(&t->arm_failed, 1);
+      } else {
+        prof__trigger_disarm(t, &e->trig);
+        e->muted = 1;
+      }
+    }
+  }
+  pthread_mutex_unlock(&prof__reg.mu);
+}
+
 /* 1 if sig is in the thread's blocked mask (SigBlk in its status). */
 static int prof__tid_blocks(pid_t tid, int sig) {
   char path[64], buf[2048];
@@ -220,14 +268,15 @@ size_t prof__threads_mute_blocked(int sig) {
 }
 
 uint64_t prof__threads_internal_cpu_ns(void) {
+  sigset_t saved;
   uint64_t sum = 0;
-  pthread_mutex_lock(&prof__reg.mu);
+  prof__reg_lock(&saved);
   for (size_t i = 0; i < prof__reg.ninternal; i++) {
     struct timespec ts;
     if (clock_gettime(prof__tid_cpuclock(prof__reg.internal[i]), &ts) == 0)
       sum += (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
   }
-  pthread_mutex_unlock(&prof__reg.mu);
+  prof__reg_unlock(&saved);
   return sum;
 }
 
@@ -236,8 +285,9 @@ uint64_t prof__threads_internal_cpu_ns(void) {
 /* Runs at the exit of every thread the wrapper started: return,
  * pthread_exit and cancellation all run key destructors. */
 static void prof__thread_exit(void *v) {
+  sigset_t saved;
   pid_t tid = prof__gettid();
-  pthread_mutex_lock(&prof__reg.mu);
+  prof__reg_lock(&saved);
   if (v == PROF__KEY_INTERNAL) {
     for (size_t i = 0; i < prof__reg.ninternal; i++)
       if (prof__reg.internal[i] == tid)
@@ -248,7 +298,7 @@ static void prof__thread_exit(void *v) {
       prof__reg_remove(e);
   }
   int sampled = v != PROF__KEY_INTERNAL && prof__reg.trig;
-  pthread_mutex_unlock(&prof__reg.mu);
+  prof__reg_unlock(&saved);
   if (sampled)
     prof__thread_names_note_exit();
 }
@@ -260,6 +310,7 @@ static void prof__key_init(void) {
 /* A new host thread: unblock the sampling signal (it may have inherited a
  * mask that blocks it, and would then never be sampled), then register. */
 static void prof__threads_enter(void) {
+  sigset_t saved;
   int sig = atomic_load(&prof__reg_sig);
   if (sig) {
     sigset_t set;
@@ -268,10 +319,10 @@ static void prof__threads_enter(void) {
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
   }
   prof__thread_note_stack(); /* lets the handler memcpy this stack */
-  pthread_mutex_lock(&prof__reg.mu);
+  prof__reg_lock(&saved);
   if (prof__reg.trig)
     prof__reg_add(prof__gettid(), 0);
-  pthread_mutex_unlock(&prof__reg.mu);
+  prof__reg_unlock(&saved);
 }
 
 struct prof__start {
@@ -449,21 +500,22 @@ void prof__threads_internal_end(void) { prof__making_internal = 0; }
 /* Passing the signal through SIG_IGN discards its pending instances. */
 static void prof__flush_pending(int sig) {
   struct sigaction cur, ign;
-  if (sigaction(sig, NULL, &cur) != 0 || !(cur.sa_flags & SA_SIGINFO) ||
-      cur.sa_sigaction != prof__on_signal)
+  if (prof__sys_sigaction(sig, NULL, &cur) != 0 ||
+      !prof__handler_is_ours(&cur))
     return; /* the program owns the signal now */
   memset(&ign, 0, sizeof(ign));
   ign.sa_handler = SIG_IGN;
-  sigaction(sig, &ign, NULL);
-  sigaction(sig, &cur, NULL);
+  prof__sys_sigaction(sig, &ign, NULL);
+  prof__sys_sigaction(sig, &cur, NULL);
 }
 
 int prof__threads_exec_prepare(void) {
+  sigset_t saved;
   struct prof__sampler *sp = atomic_load(&prof__active);
   /* A vfork child shares our memory but is another process: hands off. */
   if (!sp || sp->pid != getpid())
     return 0;
-  pthread_mutex_lock(&prof__reg.mu);
+  prof__reg_lock(&saved);
   struct prof__trigger *t = prof__reg.trig;
   struct prof__thr *e = t ? prof__reg_find(prof__gettid()) : NULL;
   if (e) {
@@ -473,14 +525,15 @@ int prof__threads_exec_prepare(void) {
   if (t)
     prof__trigger_exec_pause(t, 1);
   int sig = t ? t->sig : 0;
-  pthread_mutex_unlock(&prof__reg.mu);
+  prof__reg_unlock(&saved);
   if (sig)
     prof__flush_pending(sig);
   return sig != 0;
 }
 
 void prof__threads_exec_undo(void) {
-  pthread_mutex_lock(&prof__reg.mu);
+  sigset_t saved;
+  prof__reg_lock(&saved);
   struct prof__trigger *t = prof__reg.trig;
   struct prof__thr *e = t ? prof__reg_find(prof__gettid()) : NULL;
   if (e) {
@@ -489,7 +542,7 @@ void prof__threads_exec_undo(void) {
   }
   if (t)
     prof__trigger_exec_pause(t, 0);
-  pthread_mutex_unlock(&prof__reg.mu);
+  prof__reg_unlock(&saved);
 }
 
 /* ---- fork ------------------------------------------------------------- */

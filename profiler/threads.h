@@ -52,6 +52,14 @@ PROF__HIDDEN void prof__threads_check_fds(void);
  * handler replaced: the program owns the signal now). */
 PROF__HIDDEN void prof__threads_disarm_all(void);
 
+/* The program took the sampling signal `from` (sigown.c, with every
+ * signal blocked): disarms every thread, lets decide() update t (a new
+ * signal, or a mode whose trigger can send it) and re-arms every thread
+ * if it returns non-zero, else leaves them muted. No-op unless the
+ * running trigger samples with `from`. */
+PROF__HIDDEN void
+prof__threads_retarget(int from, int (*decide)(struct prof__trigger *t));
+
 /* Disarms and mutes the threads that have sig blocked (the real-time queue
  * guard); returns how many. */
 PROF__HIDDEN size_t prof__threads_mute_blocked(int sig);

@@ -3,6 +3,7 @@
  * what was achieved (see trigger.h). */
 #include "profiler/trigger.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,11 +13,12 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "profiler/sigown.h"
 #include "profiler/threads.h"
 
 int prof__trigger_handler_ours(int sig) {
   struct sigaction sa;
-  if (sigaction(sig, NULL, &sa) != 0)
+  if (prof__sys_sigaction(sig, NULL, &sa) != 0)
     return 0;
   return prof__handler_is_ours(&sa);
 }
@@ -25,13 +27,16 @@ int prof__trigger_handler_ours(int sig) {
  * (a blocked SIG_DFL signal is likely consumed with sigwait or signalfd).
  * From the top down: libraries that take real-time signals usually take
  * them from SIGRTMIN up. */
-int prof__trigger_free_signal(int avoid) {
+int prof__trigger_free_signal(int avoid, const sigset_t *mask) {
   sigset_t cur;
-  pthread_sigmask(SIG_SETMASK, NULL, &cur);
+  if (mask)
+    cur = *mask;
+  else
+    pthread_sigmask(SIG_SETMASK, NULL, &cur);
   for (int sig = SIGRTMAX; sig >= SIGRTMIN; sig--) {
     struct sigaction sa;
     if (sig == avoid || sigismember(&cur, sig) ||
-        sigaction(sig, NULL, &sa) != 0)
+        prof__sys_sigaction(sig, NULL, &sa) != 0)
       continue;
     if (!(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_DFL)
       return sig;
@@ -89,6 +94,23 @@ void prof__trigger_disarm(struct prof__trigger *t,
     prof__ptimer_disarm(h->timer);
   h->fd = -1;
   h->has_timer = 0;
+}
+
+/* Every cgo program exports this (runtime/cgo); pure Go programs are
+ * static and never load libprof. */
+int prof__trigger_is_go(void) {
+  return dlsym(RTLD_DEFAULT, "_cgo_get_context_function") != NULL;
+}
+
+int prof__trigger_resignal(struct prof__trigger *t, pid_t tid,
+                           struct prof__thread_trigger *h) {
+  if (h->fd >= 0)
+    return prof__perf_resignal(h->fd, tid, t->sig);
+  if (h->has_timer) { /* a timer's signal is fixed at creation */
+    prof__ptimer_disarm(h->timer);
+    h->has_timer = 0;
+  }
+  return prof__trigger_arm(t, tid, h); /* nothing to do in wall mode */
 }
 
 static int prof__itimer_set(uint64_t period_ns) {
@@ -175,10 +197,12 @@ int prof__trigger_start(struct prof__session *s) {
   if (!t)
     return PROF_ENOMEM;
   s->trigger = t;
+  t->session = s;
   t->mode = s->cfg.mode;
   t->sig = s->cfg.signal;
   t->period_ns = s->sampler.period_ns;
   t->start_proc_cpu_ns = prof__now_ns(CLOCK_PROCESS_CPUTIME_ID);
+  t->go = prof__trigger_is_go(); /* here: dlsym is not AS-safe */
   int r = prof__choose_mode(s);
   if (r == 0 && t->mode == PROF__MODE_ITIMER)
     r = prof__itimer_start(s);
@@ -227,6 +251,65 @@ void prof__trigger_on_replaced(struct prof__session *s) {
     prof__itimer_release(t);
 }
 
+/* Why sampling stopped, for the line said at once and the summary. */
+static const char *prof__stop_reason(const struct prof__trigger *t) {
+  return t->go ? " (the Go runtime takes every signal); Go programs are "
+                 "profiled through the libprof Go package (docs/go.md)"
+               : " and no real-time signal is free (a runtime that takes "
+                 "every signal does that; Go programs are profiled through "
+                 "the libprof Go package (docs/go.md))";
+}
+
+/* Said at once, not only in the summary: such runtimes (Go) usually end
+ * with a raw exit_group, so no summary is ever written. No stdio: this
+ * runs inside the program's sigaction call. */
+static void prof__say_stopped(const struct prof__trigger *t) {
+  char line[400] = "libprof: SAMPLES STOPPED: the program took signal ";
+  size_t n = strlen(line);
+  if (t->taken_sig >= 10)
+    line[n++] = (char)('0' + t->taken_sig / 10);
+  line[n++] = (char)('0' + t->taken_sig % 10);
+  line[n] = '\0';
+  strcat(line, prof__stop_reason(t));
+  strcat(line, "\n");
+  prof__log_write(&t->session->log, line);
+}
+
+/* prof__threads_retarget's decision when the program took t->sig: a free
+ * real-time signal, claimed now with our handler; itimer, whose
+ * ITIMER_PROF can only send SIGPROF, becomes per-thread CPU timers on it.
+ * None free: sampling stops. Only syscalls and plain stores: this runs
+ * inside the program's sigaction call, possibly in its signal handler. */
+static int prof__move(struct prof__trigger *t) {
+  struct sigaction sa;
+  prof__handler_action(&sa);
+  t->taken_sig = t->sig;
+  t->taken_after_ns =
+      prof__now_ns(CLOCK_MONOTONIC) - t->session->start_mono_ns;
+  if (t->mode == PROF__MODE_ITIMER)
+    prof__itimer_release(t);
+  int alt = t->go ? -1
+                  : prof__trigger_free_signal(t->sig,
+                                              &prof__sigown_caller_mask);
+  if (alt < 0 || prof__sigown_claim_locked(alt, PROF__ROLE_SAMPLING, &sa)) {
+    t->moved_to = -1;
+    atomic_store(&t->disarmed, 1);
+    prof__say_stopped(t);
+    return 0;
+  }
+  if (t->mode == PROF__MODE_ITIMER) {
+    t->mode = PROF__MODE_TIMER;
+    t->per_thread = 1;
+    t->from_itimer = 1;
+  }
+  t->moved_to = alt;
+  t->sig = alt;
+  t->session->cfg.signal = alt;
+  return 1;
+}
+
+void prof__trigger_taken(int sig) { prof__threads_retarget(sig, prof__move); }
+
 /* snprintf at buf + *n that never runs past len. */
 __attribute__((format(printf, 4, 5))) static void
 prof__appendf(char *buf, size_t len, size_t *n, const char *fmt, ...) {
@@ -272,10 +355,30 @@ static void prof__coverage(const struct prof__session *s, uint64_t weight_ns,
                          : "");
 }
 
+static void prof__taken(const struct prof__trigger *t, char *buf,
+                        size_t len, size_t *n) {
+  double at = (double)t->taken_after_ns / 1e9;
+  if (t->moved_to > 0)
+    prof__appendf(buf, len, n,
+                  "; signal %d taken by the program after %.1f s: sampling "
+                  "moved to signal %d (SIGRTMIN+%d)%s",
+                  t->taken_sig, at, t->moved_to, t->moved_to - SIGRTMIN,
+                  t->from_itimer ? ", mode timer instead of itimer" : "");
+  else
+    prof__appendf(buf, len, n,
+                  "; SAMPLES STOPPED after %.1f s: the program took signal "
+                  "%d%s",
+                  at, t->taken_sig, prof__stop_reason(t));
+}
+
 static void prof__faults(const struct prof__session *s, char *buf,
                          size_t len, size_t *n) {
   const struct prof__trigger *t = s->trigger;
-  if (atomic_load(&t->disarmed) || t->replaced_at_stop) {
+  if (t->moved_to)
+    prof__taken(t, buf, len, n);
+  /* moved_to < 0 (stopped for lack of a signal) was said above. */
+  int raw = atomic_load(&t->disarmed) || t->replaced_at_stop;
+  if (t->moved_to >= 0 && raw) {
     uint64_t at = t->replaced_after_ns ? t->replaced_after_ns
                                        : s->stop_mono_ns - s->start_mono_ns;
     prof__appendf(buf, len, n,
@@ -320,7 +423,7 @@ int prof__trigger_summary(const struct prof__session *s, uint64_t samples,
                 "%d Hz requested, %.0f Hz achieved per %s-second (%s",
                 s->cfg.hz, achieved, s->sampler.wall ? "thread" : "CPU",
                 prof__mode_names[mode]);
-  if (s->cfg.signal != SIGPROF)
+  if (s->cfg.signal != SIGPROF && !(t && t->moved_to))
     prof__appendf(buf, len, &n, ", signal %d", s->cfg.signal);
   prof__appendf(buf, len, &n, ")");
   if (!t)

@@ -34,6 +34,7 @@ struct prof__thread_trigger {
 };
 
 struct prof__trigger {
+  struct prof__session *session;
   enum prof__mode mode;  /* in effect: cpu may have fallen back to timer */
   int sig;
   uint64_t period_ns;
@@ -60,11 +61,22 @@ struct prof__trigger {
   int stopped;           /* prof__trigger_stop ran                      */
   int replaced_at_stop;  /* our handler was not installed at stop       */
   struct itimerval itimer; /* what we armed (itimer mode)               */
+  /* The program installed a disposition for our signal (prof__move):
+   * the last signal taken, when, and where sampling went (-1: stopped). */
+  int taken_sig, moved_to, from_itimer;
+  int go;                /* a Go (cgo) program: its runtime takes every
+                            signal, so a move is pointless              */
+  uint64_t taken_after_ns;
 };
 
-/* Picks a free real-time signal (one whose disposition is SIG_DFL), from
+/* Picks a free real-time signal (one whose disposition is SIG_DFL and
+ * that mask, or this thread's mask if NULL, does not block), from
  * SIGRTMAX down, skipping `avoid`. Returns it, or -1 if none is free. */
-PROF__HIDDEN int prof__trigger_free_signal(int avoid);
+PROF__HIDDEN int prof__trigger_free_signal(int avoid, const sigset_t *mask);
+
+/* 1 in a Go (cgo) program, whose runtime takes every signal. Not
+ * AS-safe (dlsym). */
+PROF__HIDDEN int prof__trigger_is_go(void);
 
 /* Arms the trigger of s->cfg.mode at s->cfg.hz with s->cfg.signal, for
  * every thread. Returns 0 or PROF_ETRIGGER (reason in s->mode_note). */
@@ -110,6 +122,15 @@ PROF__HIDDEN int prof__perf_owned(int fd, uint64_t id);
  * nothing closed if not: libprof never closes a descriptor it does not
  * own. AS-safe. */
 PROF__HIDDEN int prof__perf_disarm(int fd, uint64_t id);
+/* Makes fd's overflows send sig from now on; when it returns, no send of
+ * the old signal is in progress. AS-safe (two fcntl calls). */
+PROF__HIDDEN int prof__perf_resignal(int fd, pid_t tid, int sig);
+
+/* The trigger h of thread tid sends t->sig from now on (the caller
+ * discards what is pending of the old one); a thread without one (itimer
+ * became timer) gets one. Returns 0 or -errno. Under the registry lock. */
+PROF__HIDDEN int prof__trigger_resignal(struct prof__trigger *t, pid_t tid,
+                                        struct prof__thread_trigger *h);
 
 /* timer: CPU-clock timer of tid, signalling tid (trigger_timer.c). */
 PROF__HIDDEN int prof__ptimer_arm(pid_t tid, int sig, uint64_t period_ns,

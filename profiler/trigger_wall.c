@@ -2,8 +2,10 @@
  * the requested rate with tgkill, whatever the thread is doing, so threads
  * blocked in read, poll or nanosleep show where they wait. In every mode
  * it is also the monitor (every 100 ms):
- *  - our handler replaced by the program: disarm everything, so the
- *    program's own handler does not receive libprof's signals;
+ *  - our handler replaced by the program with a raw system call (libc
+ *    calls are caught synchronously by sigown.c): disarm everything;
+ *  - the summary's duplicate of a pipe stderr the program let go of:
+ *    release it (log.h);
  *  - threads that exited without passing through the pthread_create
  *    wrapper: release their triggers (once a second);
  *  - perf descriptors the program closed (daemons close every fd): move
@@ -48,8 +50,14 @@ static int prof__sigq(unsigned long *n, unsigned long *limit) {
 static void prof__monitor(struct prof__session *s, unsigned pass) {
   struct prof__trigger *t = s->trigger;
   unsigned long q, limit;
-  if (!atomic_load(&t->disarmed) && !prof__trigger_handler_ours(t->sig))
+  int sig = t->sig;
+  /* A program that installs its handler through libc is seen at once
+   * (sigown.c moves the trigger, changing t->sig first); this catches raw
+   * rt_sigaction calls. */
+  if (!atomic_load(&t->disarmed) && !prof__trigger_handler_ours(sig) &&
+      sig == t->sig)
     prof__trigger_on_replaced(s);
+  prof__log_check(&s->log, prof__now_ns(CLOCK_MONOTONIC));
   if (pass % 10 == 0) /* once a second: exits are rare, tgkill is not free */
     prof__threads_sweep();
   if (t->mode == PROF__MODE_CPU) /* ~0.5 us a thread */

@@ -1,6 +1,7 @@
 /* The signal handler. Everything it calls is marked PROF__SIGSAFE:
  * no malloc, no locks, no stdio, only initial-exec TLS, bounded time. */
 #include <errno.h>
+#include <string.h>
 
 #include "sigpath/sampler.h"
 #include "sigpath/slice.h"
@@ -51,4 +52,17 @@ void prof__on_signal(int sig, siginfo_t *si, void *uc) {
 
 int prof__handler_is_ours(const struct sigaction *sa) {
   return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == prof__on_signal;
+}
+
+/* SA_ONSTACK: threads on a small alternate stack (Go's gsignal stacks)
+ * keep using it; SA_RESTART: most system calls the signal interrupts
+ * restart (docs/sampling.md, EINTR). Every signal is blocked while the
+ * handler runs (a few microseconds): no handler of the program, nor
+ * libprof's ending handler, ever runs nested inside it, where it would
+ * wait for a prof_stop that waits for this handler to finish. */
+void prof__handler_action(struct sigaction *sa) {
+  memset(sa, 0, sizeof(*sa));
+  sa->sa_sigaction = prof__on_signal;
+  sa->sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+  sigfillset(&sa->sa_mask);
 }

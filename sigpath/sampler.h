@@ -39,6 +39,10 @@ PROF__HIDDEN extern _Atomic int prof__handlers_running;
 /* The signal handler (handler.c). */
 PROF__HIDDEN void prof__on_signal(int sig, siginfo_t *si, void *uc);
 
+/* Fills sa with libprof's sampling handler and its flags. AS-safe,
+ * thread-safe. */
+PROF__HIDDEN void prof__handler_action(struct sigaction *sa);
+
 /* 1 if the disposition sa is libprof's handler. Not called by it. */
 PROF__HIDDEN int prof__handler_is_ours(const struct sigaction *sa);
 

@@ -5,6 +5,7 @@
  * TLS allocation would show up here), with cross-language crossings live
  * so the traceback path runs too. Any allocation inside fails the test. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -85,12 +86,19 @@ static void test_no_allocation(void) {
   rt = prof_runtime_register(0, "noalloc", traceback, context, NULL);
   CU_ASSERT_FATAL(rt >= 0);
   CU_ASSERT_EQUAL_FATAL(prof_start(&o), 0);
+  /* libprof's sigaction shows the program its own view (SIG_DFL) and
+   * would move sampling off SIGPROF; the wrapper goes in underneath,
+   * through libc's own sigaction. */
+  typedef int (*sa_fn)(int, const struct sigaction *, struct sigaction *);
+  void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+  sa_fn libc_sigaction = libc ? (sa_fn)dlsym(libc, "sigaction") : NULL;
+  CU_ASSERT_FATAL(libc_sigaction != NULL);
   struct sigaction sa;
-  sigaction(SIGPROF, NULL, &sa);
+  libc_sigaction(SIGPROF, NULL, &sa);
   CU_ASSERT_FATAL(sa.sa_flags & SA_SIGINFO);
   prof_handler = sa.sa_sigaction;
   sa.sa_sigaction = wrapper;
-  sigaction(SIGPROF, &sa, NULL);
+  libc_sigaction(SIGPROF, &sa, NULL);
   for (int round = 0; round < 60; round++) { /* 240 fresh threads */
     pthread_t t[4];
     for (int i = 0; i < 4; i++)

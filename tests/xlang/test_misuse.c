@@ -51,19 +51,18 @@ NOINLINE static void misuse_ids(void) {
   prof_leave_native(trt.a); /* wrong kind: one mismatch, still balanced */
 }
 
-/* Runs prof_stop with stderr captured, to read the summary line. */
+/* libprof writes its summary to LIBPROF_LOG (set before prof_start) or
+ * to its own duplicate of the starting stderr, never to a later fd 2. */
+static char log_path[] = "/tmp/libprof-misuse-err-XXXXXX";
+
 static int stop_capturing(void) {
-  char path[] = "/tmp/libprof-misuse-err-XXXXXX";
-  int fd = mkstemp(path), saved = dup(2);
-  dup2(fd, 2);
   int r = prof_stop();
-  dup2(saved, 2);
-  close(saved);
-  lseek(fd, 0, SEEK_SET);
-  ssize_t n = read(fd, summary, sizeof(summary) - 1);
-  summary[n > 0 ? n : 0] = '\0';
-  close(fd);
-  unlink(path);
+  FILE *f = fopen(log_path, "r");
+  size_t n = f ? fread(summary, 1, sizeof(summary) - 1, f) : 0;
+  summary[n] = '\0';
+  if (f)
+    fclose(f);
+  unlink(log_path);
   return r;
 }
 
@@ -104,6 +103,11 @@ int main(void) {
   snprintf(path, sizeof(path), "/tmp/libprof-misuse-%d.json", getpid());
   struct prof_options o = {.out = path, .hz = 1, .quiet = -1};
   trt_init();
+  int lfd = mkstemp(log_path);
+  if (lfd < 0)
+    return 1;
+  close(lfd);
+  setenv("LIBPROF_LOG", log_path, 1);
   if (prof_start(&o) != 0)
     return 1;
   pthread_setname_np(pthread_self(), "misuse");

@@ -21,6 +21,7 @@
 #include <link.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -303,9 +304,14 @@ int main(void) {
   struct prof_options o = {.out = path, .hz = 1, .quiet = 1};
   if (rt != 0 || prof_start(&o) != 0)
     return 1;
-  struct sigaction sa, cur;
-  sigaction(SIGPROF, NULL, &cur);
-  prof_handler = cur.sa_sigaction;
+  /* libprof's sigaction answers with the program's view of SIGPROF, not
+   * its own handler (docs/sampling.md): ask the kernel. */
+  struct { void *handler; unsigned long flags; void *restorer;
+           unsigned long mask; } k;
+  if (syscall(SYS_rt_sigaction, SIGPROF, NULL, &k, sizeof(k.mask)) != 0)
+    return 1;
+  prof_handler = (void (*)(int, siginfo_t *, void *))k.handler;
+  struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
   sa.sa_sigaction = on_trap;
   sa.sa_flags = SA_SIGINFO;
