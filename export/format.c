@@ -21,6 +21,7 @@ static const struct prof__format_info prof__formats[] = {
     {PROF__FMT_D3, "d3", ".d3.json"},
     {PROF__FMT_COLLAPSED, "collapsed", ".folded"},
     {PROF__FMT_PPROF, "pprof", ".pb.gz"},
+    {PROF__FMT_HTML, "html", ".html"},
 };
 
 /* Recognized extensions, longest match first (".d3.json" before ".json"). */
@@ -34,6 +35,8 @@ static const struct {
     {".collapsed", PROF__FMT_COLLAPSED},
     {".folded", PROF__FMT_COLLAPSED},
     {".pb.gz", PROF__FMT_PPROF},
+    {".html", PROF__FMT_HTML},
+    {".htm", PROF__FMT_HTML},
 };
 
 #define PROF__NELEM(a) (sizeof(a) / sizeof((a)[0]))

@@ -274,9 +274,54 @@ static void test_golden_pprof(void) {
   golden(PROF__FMT_PPROF, 0, "fixture.pprof.txt");
 }
 
+/* The page with the vendored libraries put back as their markers, so the
+ * golden file holds libprof's own page, metadata and tree only. */
+extern const char prof__asset_d3[], prof__asset_fg[], prof__asset_license_d3[],
+    prof__asset_license_fg[];
+
+static void unembed(char *s, const char *asset, const char *marker) {
+  char *p = strstr(s, asset);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+  size_t n = strlen(asset), k = strlen(marker);
+  memcpy(p, marker, k);
+  memmove(p + k, p + n, strlen(p + n) + 1);
+}
+
+static void test_golden_html(void) {
+  struct prof__model *m = fixture_model();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  size_t len = 0;
+  char *out = export_mem(m, PROF__FMT_HTML, 0, &len);
+  CU_ASSERT_EQUAL(strlen(out), len);
+  unembed(out, prof__asset_d3, "@@D3@@");
+  unembed(out, prof__asset_fg, "@@FLAMEGRAPH@@");
+  unembed(out, prof__asset_license_d3, "@@LICENSE_D3@@");
+  unembed(out, prof__asset_license_fg, "@@LICENSE_FG@@");
+  check_golden("fixture.html", out);
+  free(out);
+  prof__model_free(m);
+}
+
+/* A name holding "</script>" stays inside the JSON element: '<' is
+ * written \u003c, so the page has only its own closing tags. */
+static void test_html_escaping(void) {
+  struct prof__model *m = prof__model_new();
+  struct prof__model_frame f = {"x</script><script>alert(1)//", NULL, 0,
+                                "native", 0, -1, 0};
+  uint32_t fi = (uint32_t)prof__model_intern_frame(m, &f);
+  int64_t si = prof__model_intern_stack(m, &fi, 1, 0);
+  prof__model_add_sample(m, prof__model_thread(m, 1, "t<!--"), si, 1, 5);
+  char *out = export_mem(m, PROF__FMT_HTML, 0, NULL);
+  CU_ASSERT_PTR_NULL(strstr(out, "x</script>"));
+  CU_ASSERT_PTR_NULL(strstr(out, "t<!--"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "x\\u003c/script>\\u003cscript>"));
+  free(out);
+  prof__model_free(m);
+}
+
 static void test_empty_model(void) {
   struct prof__model *m = prof__model_new();
-  for (unsigned f = PROF__FMT_SPEEDSCOPE; f <= PROF__FMT_PPROF; f <<= 1) {
+  for (unsigned f = PROF__FMT_SPEEDSCOPE; f <= PROF__FMT_LAST; f <<= 1) {
     size_t len = 0;
     char *out = export_mem(m, (enum prof__format)f, 0, &len);
     if (f == PROF__FMT_SPEEDSCOPE) /* activeProfileIndex 0 must exist */
@@ -386,6 +431,8 @@ int main(int argc, char **argv) {
   CU_add_test(s, "golden collapsed", test_golden_collapsed);
   CU_add_test(s, "golden collapsed ns", test_golden_collapsed_ns);
   CU_add_test(s, "golden pprof", test_golden_pprof);
+  CU_add_test(s, "golden html", test_golden_html);
+  CU_add_test(s, "html escaping", test_html_escaping);
   CU_add_test(s, "empty model", test_empty_model);
   CU_add_test(s, "escaping", test_json_escaping);
   CU_add_test(s, "atomic file", test_export_file);
