@@ -1,8 +1,9 @@
 #!/bin/sh
 # Tests of the `libprof` command-line tool. One case per ctest entry:
 #   cli_test.sh CASE LIBPROF WORKLOAD GOLDEN_DIR WORK_DIR
-# Cases: help, record_exit, record_signal, record_table, report, convert,
-# malformed. Prints "N passed, M failed"; exits 1 on any failure.
+# Cases: help, errors, record_exit, record_signal, record_table,
+# record_duration, record_ctrl_c, record_subprocesses, record_html, report,
+# convert, malformed. Prints "N passed, M failed"; exits 1 on any failure.
 set -u
 case_name=$1 LIBPROF=$2 WORKLOAD=$3 GOLDEN=$4 WORK=$5
 passed=0 failed=0
@@ -34,7 +35,7 @@ case_help() {
   check "unknown command named" grep -q "unknown command: frobnicate" err.txt
   "$LIBPROF" record -F 0 -- true 2> err.txt
   check "bad -F exits 2" [ $? -eq 2 ]
-  check "bad -F explained" grep -q -- "-F expects a rate" err.txt
+  check "bad -F explained" grep -q -- "-F/-r expects a rate" err.txt
   "$LIBPROF" record --mode fast -- true 2> err.txt
   check "bad --mode exits 2" [ $? -eq 2 ]
   "$LIBPROF" record --format svg -- true 2> err.txt
@@ -44,6 +45,42 @@ case_help() {
   LIBPROF_LIB=/nonexistent.so "$LIBPROF" record -- true 2> err.txt
   check "missing LIBPROF_LIB exits 1" [ $? -eq 1 ]
   check "missing LIBPROF_LIB explained" grep -q "LIBPROF_LIB=/nonexistent.so" err.txt
+}
+
+# Each mistake: exit 2, exactly one line on stderr naming it, nothing run.
+expect_usage() { # expect_usage PATTERN ARGS...
+  pat=$1; shift
+  "$LIBPROF" "$@" > out.txt 2> err.txt
+  st=$?
+  check "$*: exit 2 (got $st)" [ $st -eq 2 ]
+  check "$*: one line" one_line err.txt
+  check "$*: names the problem" grep -q -- "$pat" err.txt
+  check "$*: nothing on stdout" [ ! -s out.txt ]
+}
+
+case_errors() {
+  "$LIBPROF" 2> err.txt
+  check "no command: exit 2" [ $? -eq 2 ]
+  check "no command: one line" one_line err.txt
+  expect_usage "unknown command: frob" frob
+  expect_usage "unknown option: -x" record -x -- true
+  expect_usage "unknown option: --bogus" record --bogus -- true
+  expect_usage "option needs an argument: -o" record -o
+  expect_usage "option needs an argument: -F" record -F
+  expect_usage "-F/-r expects a rate.*: 0" record -r 0 -- true
+  expect_usage "-F/-r expects a rate.*: fast" record --rate fast -- true
+  expect_usage "--duration expects seconds.*: 0" record -d 0 -- true
+  expect_usage "--duration expects seconds.*: 1x" record --duration 1x -- true
+  expect_usage "--mode expects" record --mode fast -- true
+  expect_usage "--format expects.*: svgz" record --format svgz -- true
+  expect_usage "expects a command to run" record -o x.json
+  expect_usage "-o expects a path" record -o "" -- true
+  expect_usage "expects one FILE" report
+  expect_usage "unknown option: -z" report -z x.json
+  expect_usage "--top expects" report --top 0 x.json
+  expect_usage "expects IN and OUT" convert a.json
+  expect_usage "unknown option: --frmat" convert --frmat d3 a b
+  check "no file left by the refused runs" sh -c '[ -z "$(ls | grep -v "^out.txt$\|^err.txt$")" ]'
 }
 
 case_record_exit() {
@@ -74,6 +111,60 @@ case_record_signal() {
     waitpid($p, 0); print(($? & 127) ? "signal " . ($? & 127) : "exit " . ($? >> 8));
     print " slow" if time - $t > 10' "$LIBPROF" record -q -o u.json -- "$WORKLOAD" 30)
   check "SIGTERM to the tool is forwarded ($st)" [ "$st" = "signal 15" ]
+}
+
+# --duration 1 on a program that would run 20 s of CPU: record ends it
+# with SIGINT, which libprof turns into a written profile, and exits 0.
+case_record_duration() {
+  start=$(date +%s)
+  "$LIBPROF" record -d 1 -o d.json -- "$WORKLOAD" 20 2> err.txt
+  st=$? end=$(date +%s)
+  check "--duration exits 0 (got $st)" [ $st -eq 0 ]
+  check "--duration returns well before the program's 20 s ($((end - start)) s)" \
+    [ $((end - start)) -lt 15 ]
+  check "--duration says it stopped the program" grep -q "stopped .* after --duration 1 s" err.txt
+  "$LIBPROF" report d.json > rep.txt 2>&1
+  check "--duration profile is valid" grep -q "self ms" rep.txt
+  check "--duration profile has samples" sh -c '! grep -q "^0 samples" rep.txt'
+}
+
+# Ctrl-C: SIGINT to record's whole process group, as the terminal sends
+# it. The program writes its profile and dies of SIGINT; record waits
+# for it, lists the file and dies of SIGINT too.
+case_record_ctrl_c() {
+  st=$(perl -e 'my $p = fork; if (!$p) { setpgrp(0, 0); exec @ARGV; exit 127 }
+    select(undef, undef, undef, 1.5); kill "INT", -$p; waitpid($p, 0);
+    print(($? & 127) ? "signal " . ($? & 127) : "exit " . ($? >> 8))' \
+    "$LIBPROF" record -o c.json -- "$WORKLOAD" 30 2> err.txt)
+  check "record dies of SIGINT like the program ($st)" [ "$st" = "signal 2" ]
+  check "profile kept at Ctrl-C" [ -s c.json ]
+  check "record names the file" grep -q "wrote c.json" err.txt
+  "$LIBPROF" report c.json > rep.txt 2>&1
+  check "Ctrl-C profile is valid" grep -q "self ms" rep.txt
+}
+
+# A wrapper script: its commands profile themselves. record lists the
+# busy one's file, removes the files of the never-sampled ones, and shows
+# the table of the busiest profile, not of the (idle) shell.
+case_record_subprocesses() {
+  "$LIBPROF" record -o sub.json -- sh -c "/bin/true; /bin/true; \"$WORKLOAD\" 0.4; /bin/true" 2> err.txt
+  check "wrapper exits 0" [ $? -eq 0 ]
+  n=$(ls sub.*.json 2> /dev/null | wc -l)
+  check "one subprocess profile kept ($n)" [ "$n" -eq 1 ]
+  kept=$(ls sub.*.json 2> /dev/null)
+  check "the kept one is listed" grep -q "wrote $kept (subprocess pid" err.txt
+  check "empty ones removed and said so" grep -q "removed [0-9]* empty profile" err.txt
+  check "table of the busy subprocess" grep -q "hot" err.txt
+}
+
+# -o x.html writes the page (not JSON), and record names it.
+case_record_html() {
+  "$LIBPROF" record -o page.html -- "$WORKLOAD" 0.2 2> err.txt
+  check "html record exits 0" [ $? -eq 0 ]
+  check "page written" grep -q "^<!DOCTYPE html>" page.html
+  check "page named" grep -q "wrote page.html" err.txt
+  "$LIBPROF" record -o two.json --format speedscope,html -- "$WORKLOAD" 0.2 2> err.txt
+  check "both files named" grep -q "wrote two.json, two.html" err.txt
 }
 
 case_record_table() {
