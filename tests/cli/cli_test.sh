@@ -208,6 +208,15 @@ case_convert() {
   "$LIBPROF" report f.json | grep -v dropped > f.txt
   grep -v dropped "$GOLDEN/report.txt" > g.txt
   check "speedscope -> d3 -> speedscope keeps the table" cmp -s f.txt g.txt
+  "$LIBPROF" convert "$ss" p.pb.gz && "$LIBPROF" convert p.pb.gz p.speedscope.json
+  check "pprof round trip is exact" cmp -s p.speedscope.json "$ss"
+  "$LIBPROF" report p.pb.gz > p.txt
+  check "report reads pprof" cmp -s p.txt "$GOLDEN/report.txt"
+  printf '\037\213garbage' > bad.pb.gz
+  "$LIBPROF" report bad.pb.gz 2> err.txt
+  check "corrupt pprof: exit 1" [ $? -eq 1 ]
+  check "corrupt pprof: one line" one_line err.txt
+  check "corrupt pprof: named" grep -q "bad.pb.gz: gzip data is corrupt" err.txt
   "$LIBPROF" convert "$ss" out.bin --format pprof
   check "--format names the output format" \
     sh -c 'head -c 2 out.bin | od -An -tx1 | grep -q "1f 8b"'

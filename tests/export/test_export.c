@@ -319,6 +319,37 @@ static void test_html_escaping(void) {
   prof__model_free(m);
 }
 
+/* pprof takes the first mapping for the main binary: the program's own
+ * module comes first even when libc was loaded (and sampled) first, and
+ * every location keeps pointing at its own module. */
+static void test_pprof_main_first(void) {
+  struct prof__model *m = prof__model_new();
+  const struct prof__model_module mods[2] = {
+      {"/lib/libc.so.6", "aa", 0x7f0000000000, 0x7f0000100000, 0},
+      {"/usr/bin/app", "bb", 0x400000, 0x500000, 0}};
+  CU_ASSERT_EQUAL_FATAL(prof__model_set_str(m, &m->program, "/usr/bin/app"), 0);
+  uint32_t fr[2];
+  for (int i = 0; i < 2; i++) {
+    CU_ASSERT_EQUAL_FATAL(prof__model_add_module(m, &mods[i]), i);
+    struct prof__model_frame f = {i ? "main" : "memcpy", NULL, 0, "native",
+                                  0, i, i ? 0x401000 : 0x7f0000001000};
+    fr[1 - i] = (uint32_t)prof__model_intern_frame(m, &f);
+  }
+  int64_t si = prof__model_intern_stack(m, fr, 2, 0);
+  prof__model_add_sample(m, prof__model_thread(m, 7, "w"), si, 1, 10);
+  size_t len = 0;
+  char *gz = export_mem(m, PROF__FMT_PPROF, 0, &len);
+  char *text = pprof_text(gz, len);
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "mapping 1 0x400000-0x500000 off 0x0 /usr/bin/app"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "mapping 2 0x7f0000000000-0x7f0000100000 off 0x0 /lib/libc.so.6"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "mapping 1 address 0x401000"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "mapping 2 address 0x7f0000001000"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "thread=\"w\" tid=7"));
+  free(text);
+  free(gz);
+  prof__model_free(m);
+}
+
 static void test_empty_model(void) {
   struct prof__model *m = prof__model_new();
   for (unsigned f = PROF__FMT_SPEEDSCOPE; f <= PROF__FMT_LAST; f <<= 1) {
@@ -433,6 +464,7 @@ int main(int argc, char **argv) {
   CU_add_test(s, "golden pprof", test_golden_pprof);
   CU_add_test(s, "golden html", test_golden_html);
   CU_add_test(s, "html escaping", test_html_escaping);
+  CU_add_test(s, "pprof main binary first", test_pprof_main_first);
   CU_add_test(s, "empty model", test_empty_model);
   CU_add_test(s, "escaping", test_json_escaping);
   CU_add_test(s, "atomic file", test_export_file);

@@ -221,7 +221,7 @@ static void test_malformed(void) {
   expect_bad("d3neg.json", "{\"name\":\"r\",\"value\":-1}", "non-negative");
   expect_bad("bad.folded", "a;b 1\na;b x\n", "line 2");
   expect_bad("float.folded", "a;b 1.5\n", "line 1");
-  expect_bad("gz.pb.gz", "\x1f\x8b\x08", "not supported");
+  expect_bad("gz.pb.gz", "\x1f\x8b\x08", "gzip data is corrupt");
   expect_bad("", NULL, "directory");
 }
 
