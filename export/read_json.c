@@ -149,6 +149,7 @@ static int prof__d3r_self(struct prof__d3r *r, const json_t *node,
   } else {
     *count = prof__rj_round(self);
     *weight = *count * r->period;
+    r->m->weights_from_counts = 1;
   }
   return 0;
 }

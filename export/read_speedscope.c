@@ -142,6 +142,7 @@ static int prof__ssr_add(struct prof__ssr *r, size_t ti, uint32_t n,
   if (r->scale == 0) { /* "none": the weights are sample counts */
     count = prof__rj_round(raw);
     w = count * prof__period_ns(r->m);
+    r->m->weights_from_counts = 1;
   } else {
     w = prof__rj_round(raw * r->scale);
   }

@@ -28,7 +28,7 @@ static const char prof_tool_usage[] =
     "\n"
     "commands:\n"
     "  record [options] [--] CMD [ARGS...]  run CMD under the profiler\n"
-    "  report FILE [--top N] [--thread T]   top functions of a profile\n"
+    "  report FILE [options]                top functions, threads, tree\n"
     "  convert IN OUT [--format F]          convert between formats\n"
     "\n"
     "`libprof <command> --help` describes each command.\n"
@@ -65,20 +65,30 @@ static const char prof_record_usage[] =
     "(../lib*/ or ../), else from the install directory.\n";
 
 static const char prof_report_usage[] =
-    "usage: libprof report FILE [--top N] [--thread T]\n"
+    "usage: libprof report FILE [--top N] [--thread T] [--tree] [--lines]\n"
+    "                           [--full-names] [--hz N]\n"
     "\n"
-    "Prints the top functions by self weight, with total (inclusive)\n"
-    "weight and percentages, from a speedscope, d3 or collapsed file.\n"
+    "Prints the threads (when there are several) and the top functions by\n"
+    "self weight, with total (inclusive) weight and percentages, from a\n"
+    "speedscope, d3, collapsed or pprof file. C++ names are shortened as\n"
+    "pprof does (template arguments and parameters elided).\n"
     "\n"
     "  -n, --top N        rows to print (default 20)\n"
     "  -t, --thread T     only thread T: its name, tid, or \"name (tid)\"\n"
+    "      --tree         a top-down call tree instead of the table\n"
+    "      --lines        one row per source line of each function\n"
+    "      --full-names   C++ names whole\n"
+    "      --hz N         files with sample counts and no time (collapsed\n"
+    "                     stacks): show milliseconds at N samples per\n"
+    "                     second (default: show the counts)\n"
     "  -h, --help         this text\n";
 
 static const char prof_convert_usage[] =
     "usage: libprof convert IN OUT [--format F]\n"
     "\n"
-    "Reads IN (speedscope, d3 or collapsed) and writes OUT in the format\n"
-    "F, or the one OUT's extension names. OUT appears only when complete.\n"
+    "Reads IN (speedscope, d3, collapsed or pprof) and writes OUT in the\n"
+    "format F, or the one OUT's extension names. OUT appears only when\n"
+    "complete.\n"
     "Collapsed numbers are sample counts, or nanoseconds with\n"
     "LIBPROF_COLLAPSED_WEIGHT=ns (for reading and writing).\n"
     "\n"
@@ -104,37 +114,56 @@ static int prof_tool_bad_option(const char *cmd, int c, char **argv) {
 
 /* ---- report and convert ---------------------------------------------- */
 
+/* Parses a count from 1 to max. */
+static int prof_tool_count(const char *s, long max, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || *end || end == s || v < 1 || v > max)
+    return -1;
+  *out = v;
+  return 0;
+}
+
 static int prof_tool_report(int argc, char **argv) {
+  enum { OPT_TREE = 256, OPT_LINES, OPT_FULL, OPT_HZ };
   static const struct option opts[] = {{"top", required_argument, 0, 'n'},
                                        {"thread", required_argument, 0, 't'},
+                                       {"tree", no_argument, 0, OPT_TREE},
+                                       {"lines", no_argument, 0, OPT_LINES},
+                                       {"full-names", no_argument, 0, OPT_FULL},
+                                       {"hz", required_argument, 0, OPT_HZ},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-  const char *thread = NULL;
-  char err[512], *end;
-  long top = 20;
+  struct prof_report_opts ro = {20, NULL, 0, 0};
+  char err[512];
+  long v;
   int c;
   while ((c = getopt_long(argc, argv, ":n:t:h", opts, NULL)) != -1) {
-    if (c == 'h') {
-      fputs(prof_report_usage, stdout);
-      return 0;
-    }
-    if (c == 'n') {
-      errno = 0;
-      top = strtol(optarg, &end, 10);
-      if (errno || *end || end == optarg || top < 1 || top > 1000000)
+    switch (c) {
+    case 'h': fputs(prof_report_usage, stdout); return 0;
+    case 'n':
+      if (prof_tool_count(optarg, 1000000, &v) != 0)
         return prof_tool_usage_error("report", "--top expects a count from "
                                      "1 to 1000000, not", optarg);
-    } else if (c == 't') {
-      thread = optarg;
-    } else {
-      return prof_tool_bad_option("report", c, argv);
+      ro.top = (int)v;
+      break;
+    case 't': ro.thread = optarg; break;
+    case OPT_TREE: ro.flags |= PROF_REPORT_TREE; break;
+    case OPT_LINES: ro.flags |= PROF_REPORT_LINES; break;
+    case OPT_FULL: ro.flags |= PROF_REPORT_FULL_NAMES; break;
+    case OPT_HZ:
+      if (prof_tool_count(optarg, 100000, &v) != 0)
+        return prof_tool_usage_error("report", "--hz expects a rate from 1 "
+                                     "to 100000, not", optarg);
+      ro.hz = (unsigned)v;
+      break;
+    default: return prof_tool_bad_option("report", c, argv);
     }
   }
   if (argc - optind != 1)
     return prof_tool_usage_error("report", "expects one FILE", NULL);
-  int rc = prof_report(argv[optind], stdout, (int)top, thread, err,
-                       sizeof(err));
-  if (rc != 0) {
+  if (prof_report_ex(argv[optind], stdout, &ro, err, sizeof(err)) != 0) {
     fprintf(stderr, "libprof report: %s\n", err);
     return 1;
   }

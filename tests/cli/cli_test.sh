@@ -194,6 +194,30 @@ case_report() {
   check "--top 0 exits 2" [ $? -eq 2 ]
 }
 
+# report: the thread table, the tree, --lines, pprof-style short C++
+# names (and --full-names), and files with counts but no time unit.
+case_report_views() {
+  ss=$GOLDEN/fixture.speedscope.json
+  "$LIBPROF" report --tree "$ss" > t.txt
+  check "tree is the known tree" cmp -s t.txt "$GOLDEN/report_tree.txt"
+  "$LIBPROF" report --lines "$ss" > l.txt
+  check "--lines is the known table" cmp -s l.txt "$GOLDEN/report_lines.txt"
+  check "thread table lists both threads" sh -c \
+    'grep -q "62.50%        10  main (100)" t.txt && grep -q "37.50%         6  worker (101)" t.txt'
+  "$LIBPROF" report "$GOLDEN/fixture.folded" > c.txt
+  check "collapsed counts shown as samples" cmp -s c.txt "$GOLDEN/report_counts.txt"
+  "$LIBPROF" report --hz 1000 "$GOLDEN/fixture.folded" > h.txt
+  check "--hz turns counts into time" grep -q "^16 samples, 16.000 ms at the --hz rate" h.txt
+  long='std::vector<std::basic_string<char, std::char_traits<char>, std::allocator<char> >, std::allocator<std::basic_string<char, std::char_traits<char>, std::allocator<char> > > >::_M_realloc_insert<std::basic_string<char, std::char_traits<char>, std::allocator<char> > const&>(__gnu_cxx::__normal_iterator<std::basic_string<char, std::char_traits<char>, std::allocator<char> >*, std::vector<std::basic_string<char, std::char_traits<char>, std::allocator<char> >, std::allocator<std::basic_string<char, std::char_traits<char>, std::allocator<char> > > > >, std::basic_string<char, std::char_traits<char>, std::allocator<char> > const&) [clone .isra.0]'
+  printf 'main (1);main;%s 3\nmain (1);main;(anonymous namespace)::Foo::operator()(int) const 1\nmain (1);main;bool std::operator< <int>(std::pair<int, int> const&) 1\n' "$long" > cxx.folded
+  "$LIBPROF" report cxx.folded > n.txt
+  check "template name elided" grep -q "  std::vector::_M_realloc_insert\$" n.txt
+  check "anonymous namespace and operator() kept" grep -q "  (anonymous namespace)::Foo::operator()\$" n.txt
+  check "operator< kept" grep -q "  bool std::operator<\$" n.txt
+  "$LIBPROF" report --full-names cxx.folded > f.txt
+  check "--full-names keeps the whole name" grep -qF "$long" f.txt
+}
+
 case_convert() {
   ss=$GOLDEN/fixture.speedscope.json
   "$LIBPROF" convert "$ss" a.speedscope.json && ok || bad "convert ss"
