@@ -61,7 +61,7 @@ try {
       return m ? m[0] : fill;
     };
     const rt = await page.evaluate((rt) => [...document.querySelectorAll('#chart svg g.frame')]
-      .filter((g) => { const d = g.__data__.data; return (d.libtype === 'inlined' ? d.runtime : d.libtype) === rt && d.libtype !== 'inlined'; })
+      .filter((g) => { const d = g.__data__.data; return d.runtime === rt && d.libtype === 'jit'; })
       .map((g) => g.querySelector('rect').getAttribute('fill')), opt.runtime);
     const nat = await page.evaluate(() => [...document.querySelectorAll('#chart svg g.frame')]
       .filter((g) => g.__data__.data.libtype === 'native')
