@@ -15,6 +15,7 @@
 #include <ftw.h>
 
 #include "export/export.h"
+#include "export/writers.h" /* prof__read_profile */
 #include "fixture.h"
 #include "libprof.h"
 #include "pprof_dump.h"
@@ -350,6 +351,36 @@ static void test_pprof_main_first(void) {
   prof__model_free(m);
 }
 
+/* A script's main and C's main: two sandwich rows that speedscope must
+ * tell apart by name; reading the file back gives the plain names. */
+static void test_speedscope_name_clash(void) {
+  struct prof__model *m = prof__model_new();
+  struct prof__model_frame fs[3] = {
+      {"main", "vm.c", 1, "native", 0, -1, 0},
+      {"main", "s.tiny", 2, "tiny", 0, -1, 0},
+      {"cmp", "s.tiny", 3, "tiny", 0, -1, 0}};
+  uint32_t fr[3];
+  for (int i = 0; i < 3; i++)
+    fr[i] = (uint32_t)prof__model_intern_frame(m, &fs[i]);
+  int64_t si = prof__model_intern_stack(m, fr, 3, 0);
+  prof__model_add_sample(m, prof__model_thread(m, 1, "t"), si, 1, 10);
+  char *ss = export_mem(m, PROF__FMT_SPEEDSCOPE, 0, NULL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(ss, "{\"name\":\"main\",\"file\":\"vm.c\""));
+  CU_ASSERT_PTR_NOT_NULL(strstr(ss, "{\"name\":\"main [tiny]\",\"file\":\"s.tiny\""));
+  CU_ASSERT_PTR_NOT_NULL(strstr(ss, "{\"name\":\"cmp\",")); /* no clash */
+  char *p = tmp_path("clash.speedscope.json");
+  write_all(p, ss, strlen(ss));
+  struct prof__model *back = NULL;
+  char err[256];
+  CU_ASSERT_EQUAL_FATAL(prof__read_profile(p, &back, err, sizeof(err)), 0);
+  CU_ASSERT_EQUAL(back->nframes, 3);
+  for (size_t i = 0; i < back->nframes && i < 3; i++)
+    CU_ASSERT_STRING_EQUAL(back->frames[i].name, fs[i].name);
+  prof__model_free(back);
+  free(ss);
+  prof__model_free(m);
+}
+
 static void test_empty_model(void) {
   struct prof__model *m = prof__model_new();
   for (unsigned f = PROF__FMT_SPEEDSCOPE; f <= PROF__FMT_LAST; f <<= 1) {
@@ -465,6 +496,7 @@ int main(int argc, char **argv) {
   CU_add_test(s, "golden html", test_golden_html);
   CU_add_test(s, "html escaping", test_html_escaping);
   CU_add_test(s, "pprof main binary first", test_pprof_main_first);
+  CU_add_test(s, "speedscope name clash", test_speedscope_name_clash);
   CU_add_test(s, "empty model", test_empty_model);
   CU_add_test(s, "escaping", test_json_escaping);
   CU_add_test(s, "atomic file", test_export_file);
