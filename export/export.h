@@ -32,8 +32,8 @@ PROF__HIDDEN int prof__format_parse(const char *list, unsigned *mask,
 PROF__HIDDEN unsigned prof__format_from_path(const char *path);
 
 /* The path format f is written to when the session's output is `path`:
- * path itself if its extension names f (or if f is the only format and the
- * extension names none), otherwise a sibling: path with its known extension
+ * path itself if its extension names f or if f is the only format asked
+ * for, otherwise a sibling: path with its known extension
  * replaced by f's canonical one (.speedscope.json, .d3.json, .folded,
  * .pb.gz). Writes into buf; returns 0 or PROF_EINVAL if it does not fit. */
 PROF__HIDDEN int prof__format_path(const char *path, unsigned mask,

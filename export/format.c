@@ -128,7 +128,9 @@ int prof__format_path(const char *path, unsigned mask, enum prof__format f,
 
   if (ext == NULL)
     return PROF_EINVAL;
-  if (pf == (unsigned)f || (pf == 0 && mask == (unsigned)f)) {
+  /* The one format asked for goes where the user said, whatever the
+   * extension: `-o prof.json --format pprof` writes prof.json. */
+  if (pf == (unsigned)f || mask == (unsigned)f) {
     if (n + 1 > len)
       return PROF_EINVAL;
     memcpy(buf, path, n + 1);

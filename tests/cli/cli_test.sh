@@ -165,6 +165,12 @@ case_record_html() {
   check "page named" grep -q "wrote page.html" err.txt
   "$LIBPROF" record -o two.json --format speedscope,html -- "$WORKLOAD" 0.2 2> err.txt
   check "both files named" grep -q "wrote two.json, two.html" err.txt
+  # The one format asked for goes to the path given.
+  "$LIBPROF" record -o one.json --format pprof -- "$WORKLOAD" 0.1 2> err.txt
+  check "-o one.json --format pprof writes one.json" \
+    sh -c 'head -c 2 one.json | od -An -tx1 | grep -q "1f 8b"'
+  check "no sibling for a single format" [ ! -e one.pb.gz ]
+  check "one.json named" grep -q "wrote one.json" err.txt
 }
 
 case_record_table() {

@@ -179,6 +179,8 @@ static void test_format_path(void) {
   expect_path("d/out.d3.json", PROF__FMT_D3 | PROF__FMT_SPEEDSCOPE,
               PROF__FMT_SPEEDSCOPE, "d/out.speedscope.json");
   expect_path("prof", PROF__FMT_PPROF, PROF__FMT_PPROF, "prof");
+  /* the one format asked for goes to the path given */
+  expect_path("prof.json", PROF__FMT_PPROF, PROF__FMT_PPROF, "prof.json");
   expect_path("prof", PROF__FMT_PPROF | PROF__FMT_D3, PROF__FMT_D3,
               "prof.d3.json");
   expect_path("p.%p.folded", PROF__FMT_COLLAPSED | PROF__FMT_PPROF,
