@@ -13,7 +13,8 @@ enum prof__format {
   PROF__FMT_COLLAPSED = 1u << 2,
   PROF__FMT_PPROF = 1u << 3,
   PROF__FMT_HTML = 1u << 4, /* self-contained flame graph page (html.c) */
-  PROF__FMT_LAST = PROF__FMT_HTML
+  PROF__FMT_SVG = 1u << 5,  /* static flamegraph.pl-style picture (svg.c) */
+  PROF__FMT_LAST = PROF__FMT_SVG
 };
 
 struct prof__export_opts {
@@ -28,7 +29,7 @@ PROF__HIDDEN int prof__format_parse(const char *list, unsigned *mask,
                                     const char **bad);
 
 /* The format implied by a path's extension (.speedscope.json/.json,
- * .d3.json, .folded/.collapsed, .pb.gz, .html/.htm), or 0 when none matches. */
+ * .d3.json, .folded/.collapsed, .pb.gz, .html/.htm, .svg), or 0 when none matches. */
 PROF__HIDDEN unsigned prof__format_from_path(const char *path);
 
 /* The path format f is written to when the session's output is `path`:

@@ -22,6 +22,7 @@ static const struct prof__format_info prof__formats[] = {
     {PROF__FMT_COLLAPSED, "collapsed", ".folded"},
     {PROF__FMT_PPROF, "pprof", ".pb.gz"},
     {PROF__FMT_HTML, "html", ".html"},
+    {PROF__FMT_SVG, "svg", ".svg"},
 };
 
 /* Recognized extensions, longest match first (".d3.json" before ".json"). */
@@ -37,6 +38,7 @@ static const struct {
     {".pb.gz", PROF__FMT_PPROF},
     {".html", PROF__FMT_HTML},
     {".htm", PROF__FMT_HTML},
+    {".svg", PROF__FMT_SVG},
 };
 
 #define PROF__NELEM(a) (sizeof(a) / sizeof((a)[0]))

@@ -24,6 +24,7 @@ int prof__export_stream(const struct prof__model *m, enum prof__format f,
   case PROF__FMT_COLLAPSED: return prof__write_collapsed(m, o, fp);
   case PROF__FMT_PPROF: return prof__write_pprof(m, fp);
   case PROF__FMT_HTML: return prof__write_html(m, fp);
+  case PROF__FMT_SVG: return prof__write_svg(m, fp);
   }
   return PROF_EFORMAT;
 }

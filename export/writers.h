@@ -27,6 +27,8 @@ PROF__HIDDEN int prof__write_collapsed(const struct prof__model *m,
 PROF__HIDDEN int prof__write_pprof(const struct prof__model *m, FILE *fp);
 /* The self-contained flame graph page (html.c); embeds the d3 tree. */
 PROF__HIDDEN int prof__write_html(const struct prof__model *m, FILE *fp);
+/* A static flame graph picture in flamegraph.pl's style (svg.c). */
+PROF__HIDDEN int prof__write_svg(const struct prof__model *m, FILE *fp);
 
 /* "<thread name> (<tid>)", the name every format gives a thread. Returns a
  * malloc'd string the caller frees, or NULL on ENOMEM. */

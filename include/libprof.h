@@ -192,8 +192,8 @@ PROF_EXTERN int prof_report_ex(const char *in, void *out,
                                const struct prof_report_opts *opts,
                                char *errbuf, unsigned errlen);
 
-/* The file a session writes `format` ("speedscope", "d3", "collapsed" or
- * "pprof") to, given its LIBPROF_OUT value `out` and its LIBPROF_FORMAT
+/* The file a session writes `format` ("speedscope", "d3", "collapsed",
+ * "pprof", "html" or "svg") to, given its LIBPROF_OUT value `out` and its LIBPROF_FORMAT
  * value `formats` (NULL: implied by out's extension, else speedscope):
  * out itself, or a sibling with that format's extension. "%p" in out
  * becomes pid and "%%" becomes "%", as the session does. Lets a tool find

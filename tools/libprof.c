@@ -34,7 +34,8 @@ static const char prof_tool_usage[] =
     "`libprof <command> --help` describes each command.\n"
     "Formats: speedscope (.speedscope.json, .json), d3 (.d3.json),\n"
     "collapsed (.folded, .collapsed), pprof (.pb.gz), html (.html: a\n"
-    "self-contained flame graph page; written only).\n";
+    "self-contained flame graph page) and svg (.svg: a flamegraph.pl-style\n"
+    "picture); html and svg are written only.\n";
 
 static const char prof_record_usage[] =
     "usage: libprof record [-o FILE] [-F HZ] [-d SECONDS] [--mode M]\n"
@@ -54,7 +55,7 @@ static const char prof_record_usage[] =
     "                     would); record then exits 0\n"
     "      --mode M       cpu, timer, itimer or wall (default cpu)\n"
     "      --format F     comma list of speedscope, d3, collapsed, pprof,\n"
-    "                     html\n"
+    "                     html, svg\n"
     "                     (default: from FILE's extension)\n"
     "  -q, --quiet        print neither libprof's summary, the progress\n"
     "                     line (shown when stderr is a terminal) nor the\n"
@@ -92,7 +93,7 @@ static const char prof_convert_usage[] =
     "Collapsed numbers are sample counts, or nanoseconds with\n"
     "LIBPROF_COLLAPSED_WEIGHT=ns (for reading and writing).\n"
     "\n"
-    "  -f, --format F     speedscope, d3, collapsed, pprof or html\n"
+    "  -f, --format F     speedscope, d3, collapsed, pprof, html or svg\n"
     "  -h, --help         this text\n";
 
 static int prof_tool_usage_error(const char *cmd, const char *msg,
@@ -235,10 +236,12 @@ static int prof_record_check(const struct prof_record_opts *o) {
       prof_output_path(o->out, o->format, "collapsed", 0, buf, sizeof(buf)) ==
           PROF_EFORMAT &&
       prof_output_path(o->out, o->format, "html", 0, buf, sizeof(buf)) ==
+          PROF_EFORMAT &&
+      prof_output_path(o->out, o->format, "svg", 0, buf, sizeof(buf)) ==
           PROF_EFORMAT)
     return prof_tool_usage_error("record", "--format expects a comma list "
                                  "of speedscope, d3, collapsed, pprof, html, "
-                                 "not",
+                                 "svg, not",
                                  o->format);
   return 0;
 }

@@ -21,11 +21,11 @@
 #include "libprof.h"
 #include "tools/record.h"
 
-#define PROF_RECORD_MAX_FORMATS 5
+#define PROF_RECORD_MAX_FORMATS 6
 #define PROF_RECORD_PID_MARK 987654321L /* stands for "any pid" */
 
 static const char *const prof_record_formats[PROF_RECORD_MAX_FORMATS] = {
-    "speedscope", "d3", "collapsed", "pprof", "html"};
+    "speedscope", "d3", "collapsed", "pprof", "html", "svg"};
 
 /* Samples in a profile: the first number of prof_report's header, or -1
  * when the file cannot be read (an HTML page). */
@@ -156,7 +156,7 @@ static const char *prof_record_list(const struct prof_record_proc *p,
       continue;
     fprintf(stderr, "%s%s", any ? ", " : "libprof record: wrote ",
             p->paths[f]);
-    if (readable == NULL && f != 4 && prof_record_samples(p->paths[f]) >= 0)
+    if (readable == NULL && f < 4 && prof_record_samples(p->paths[f]) >= 0)
       readable = p->paths[f];
     any = 1;
   }

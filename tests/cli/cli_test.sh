@@ -38,7 +38,7 @@ case_help() {
   check "bad -F explained" grep -q -- "-F/-r expects a rate" err.txt
   "$LIBPROF" record --mode fast -- true 2> err.txt
   check "bad --mode exits 2" [ $? -eq 2 ]
-  "$LIBPROF" record --format svg -- true 2> err.txt
+  "$LIBPROF" record --format png -- true 2> err.txt
   check "bad --format exits 2" [ $? -eq 2 ]
   "$LIBPROF" report 2> err.txt
   check "report without FILE exits 2" [ $? -eq 2 ]
@@ -165,6 +165,11 @@ case_record_html() {
   check "page named" grep -q "wrote page.html" err.txt
   "$LIBPROF" record -o two.json --format speedscope,html -- "$WORKLOAD" 0.2 2> err.txt
   check "both files named" grep -q "wrote two.json, two.html" err.txt
+  "$LIBPROF" record -o pic.svg -- "$WORKLOAD" 0.2 2> err.txt
+  check "svg record exits 0" [ $? -eq 0 ]
+  check "svg written" sh -c 'head -2 pic.svg | grep -q "^<svg "'
+  check "svg has the hot function" grep -q "<title>hot" pic.svg
+  check "svg is well-formed XML" python3 -c "import sys, xml.dom.minidom as m; m.parse(sys.argv[1])" pic.svg
   # The one format asked for goes to the path given.
   "$LIBPROF" record -o one.json --format pprof -- "$WORKLOAD" 0.1 2> err.txt
   check "-o one.json --format pprof writes one.json" \

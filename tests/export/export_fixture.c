@@ -24,6 +24,7 @@ static int write_all(const struct prof__model *m, const char *dir,
       {PROF__FMT_COLLAPSED, 1, "_ns.folded"},
       {PROF__FMT_PPROF, 0, ".pb.gz"},
       {PROF__FMT_HTML, 0, ".html"},
+      {PROF__FMT_SVG, 0, ".svg"},
   };
   char path[4096];
   for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {

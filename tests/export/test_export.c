@@ -273,6 +273,23 @@ static void test_golden_collapsed(void) {
 static void test_golden_collapsed_ns(void) {
   golden(PROF__FMT_COLLAPSED, 1, "fixture_ns.folded");
 }
+static void test_golden_svg(void) { golden(PROF__FMT_SVG, 0, "fixture.svg"); }
+
+/* Markup in a name is escaped, control bytes dropped, invalid UTF-8
+ * replaced: the SVG stays well-formed XML. */
+static void test_svg_escaping(void) {
+  struct prof__model *m = prof__model_new();
+  struct prof__model_frame f = {"a<b&\"c\x01\xff>", NULL, 0, "native", 0, -1, 0};
+  uint32_t fi = (uint32_t)prof__model_intern_frame(m, &f);
+  int64_t si = prof__model_intern_stack(m, &fi, 1, 0);
+  prof__model_add_sample(m, prof__model_thread(m, 1, "t"), si, 1, 5);
+  char *out = export_mem(m, PROF__FMT_SVG, 0, NULL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "<title>a&lt;b&amp;&quot;c\xef\xbf\xbd&gt; (native)"));
+  CU_ASSERT_PTR_NULL(strstr(out, "\x01"));
+  free(out);
+  prof__model_free(m);
+}
+
 static void test_golden_pprof(void) {
   golden(PROF__FMT_PPROF, 0, "fixture.pprof.txt");
 }
@@ -496,6 +513,8 @@ int main(int argc, char **argv) {
   CU_add_test(s, "golden collapsed ns", test_golden_collapsed_ns);
   CU_add_test(s, "golden pprof", test_golden_pprof);
   CU_add_test(s, "golden html", test_golden_html);
+  CU_add_test(s, "golden svg", test_golden_svg);
+  CU_add_test(s, "svg escaping", test_svg_escaping);
   CU_add_test(s, "html escaping", test_html_escaping);
   CU_add_test(s, "pprof main binary first", test_pprof_main_first);
   CU_add_test(s, "speedscope name clash", test_speedscope_name_clash);
