@@ -22,6 +22,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "base/grow.h"
 #include "export/proto/profile.pb-c.h"
 #include "export/read_json.h" /* prof__rj_add */
 #include "export/writers.h"
@@ -235,14 +236,8 @@ static int64_t prof__rp_frame(struct prof__rp *r, const prof__rp_location *loc,
 }
 
 static int prof__rp_push(struct prof__rp *r, size_t n, uint32_t v) {
-  if (n == r->cap) {
-    size_t cap = r->cap ? r->cap * 2 : 64;
-    uint32_t *ns = realloc(r->stack, cap * sizeof(*ns));
-    if (ns == NULL)
-      return -1;
-    r->stack = ns;
-    r->cap = cap;
-  }
+  if (prof__grow((void **)&r->stack, &r->cap, n + 1, sizeof(*r->stack)))
+    return -1;
   r->stack[n] = v;
   return 0;
 }

@@ -1,142 +1,99 @@
 /* The top-down call tree of prof_report_ex (PROF_REPORT_TREE): the
  * selected threads' stacks merged from the root by function (the report's
- * rows, so short names and --lines apply), children by total weight,
- * nodes under PROF__TREE_MIN_PCT of the total left out (and counted).
- * Each line: total, total%, self, then the function indented by depth.
- * Not thread-safe per report; never in a signal handler. */
+ * rows, so short names and --lines apply; ctree.h), children by total
+ * weight, nodes under PROF__TREE_MIN_PCT of the total left out (and
+ * counted). Each line: total, total%, self, then the function indented by
+ * depth. Not thread-safe per report; never in a signal handler. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "export/ctree.h"
 #include "export/report.h"
 #include "export/writers.h"
 
 #define PROF__TREE_MIN_PCT 0.5
-#define PROF__TREE_NONE UINT32_MAX
 
-struct prof__tnode {
-  uint32_t func, parent, first, next; /* first child, next sibling */
-  uint64_t total, total_n, self, self_n;
-};
-
-struct prof__tree {
+struct prof__rtree {
   const struct prof__report *r;
-  struct prof__tnode *n;
-  size_t len, cap;
-  struct prof__hash_table tab; /* (parent, func) -> node */
+  struct prof__ctree t;
   size_t hidden;
 };
 
-/* The child of parent for func, made when missing; PROF__TREE_NONE on
- * ENOMEM. */
-static uint32_t prof__tree_child(struct prof__tree *t, uint32_t parent,
-                                 uint32_t func) {
-  uint64_t h = prof__hash_u64(prof__hash_u64(PROF__HASH_SEED, parent), func);
-  struct prof__hash_iter it;
-  for (prof__hash_find(&t->tab, h, &it); it.index != UINT32_MAX;
-       prof__hash_next(&it))
-    if (t->n[it.index].func == func && t->n[it.index].parent == parent)
-      return it.index;
-  if (t->len == t->cap) {
-    size_t cap = t->cap ? t->cap * 2 : 256;
-    struct prof__tnode *nn = realloc(t->n, cap * sizeof(*nn));
-    if (nn == NULL)
-      return PROF__TREE_NONE;
-    t->n = nn;
-    t->cap = cap;
-  }
-  uint32_t i = (uint32_t)t->len++;
-  t->n[i] = (struct prof__tnode){func, parent, PROF__TREE_NONE,
-                                 t->n[parent].first, 0, 0, 0, 0};
-  t->n[parent].first = i;
-  return prof__hash_insert(&t->tab, h, i) == 0 ? i : PROF__TREE_NONE;
-}
-
-static int prof__tree_add(struct prof__tree *t,
-                          const struct prof__model_sample *s) {
-  const struct prof__model_stack *st = &t->r->m->stacks[s->stack];
-  uint32_t cur = 0;
-  t->n[0].total += s->weight_ns;
-  t->n[0].total_n += s->count;
-  for (uint32_t k = 0; k < st->nframes; k++) {
-    cur = prof__tree_child(t, cur, t->r->frame_func[st->frames[k]]);
-    if (cur == PROF__TREE_NONE)
-      return PROF_ENOMEM;
-    t->n[cur].total += s->weight_ns;
-    t->n[cur].total_n += s->count;
-  }
-  t->n[cur].self += s->weight_ns;
-  t->n[cur].self_n += s->count;
-  return 0;
-}
-
 static int prof__tree_cmp(const void *a, const void *b, void *arg) {
-  const struct prof__tnode *n = arg;
-  const struct prof__tnode *x = &n[*(const uint32_t *)a];
-  const struct prof__tnode *y = &n[*(const uint32_t *)b];
-  return (x->total < y->total) - (x->total > y->total);
+  const struct prof__cnode *n = arg;
+  const struct prof__cnode *x = &n[*(const uint32_t *)a];
+  const struct prof__cnode *y = &n[*(const uint32_t *)b];
+  if (x->value != y->value)
+    return x->value < y->value ? 1 : -1;
+  /* ties in first-seen order (node ids grow as nodes are made) */
+  uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+  return (i > j) - (i < j);
 }
 
-static void prof__tree_print(struct prof__tree *t, FILE *fp, uint32_t i,
+static void prof__tree_line(const struct prof__rtree *rt, FILE *fp,
+                            const struct prof__cnode *x, double pct,
+                            unsigned depth) {
+  const struct prof__report *r = rt->r;
+  const struct prof__rfunc *f = &r->funcs[x->key];
+  int native = strcmp(f->runtime, PROF__RUNTIME_NATIVE) == 0;
+  int p = prof__report_prec(r);
+  fprintf(fp, "%12.*f %6.2f%% %12.*f  %*s%s%s%s%s\n", p,
+          prof__report_value(r, x->value, x->count), pct, p,
+          prof__report_value(r, x->self, x->self_n), (int)(2 * depth), "",
+          f->name, native ? "" : " [", native ? "" : f->runtime,
+          native ? "" : "]");
+}
+
+/* Prints node i's children, biggest first, and below each its own. */
+static void prof__tree_print(struct prof__rtree *rt, FILE *fp, uint32_t i,
                              unsigned depth) {
-  const struct prof__report *r = t->r;
-  uint32_t kids[64], nk = 0;
-  uint32_t *all = kids;
-  for (uint32_t c = t->n[i].first; c != PROF__TREE_NONE; c = t->n[c].next)
+  const struct prof__cnode *n = rt->t.n;
+  uint32_t nk = 0;
+  for (uint32_t c = n[i].first; c != PROF__CTREE_NONE; c = n[c].next)
     nk++;
-  if (nk > 64 && (all = malloc(nk * sizeof(*all))) == NULL)
+  uint32_t *kids = malloc((nk + 1) * sizeof(*kids));
+  if (kids == NULL)
     return;
   nk = 0;
-  for (uint32_t c = t->n[i].first; c != PROF__TREE_NONE; c = t->n[c].next)
-    all[nk++] = c;
-  qsort_r(all, nk, sizeof(*all), prof__tree_cmp, t->n);
+  for (uint32_t c = n[i].first; c != PROF__CTREE_NONE; c = n[c].next)
+    kids[nk++] = c;
+  qsort_r(kids, nk, sizeof(*kids), prof__tree_cmp, rt->t.n);
   for (uint32_t k = 0; k < nk; k++) {
-    const struct prof__tnode *x = &t->n[all[k]];
-    double pct = r->weight ? 100.0 * (double)x->total / (double)r->weight : 0;
+    const struct prof__cnode *x = &n[kids[k]];
+    double pct = rt->r->weight
+                     ? 100.0 * (double)x->value / (double)rt->r->weight
+                     : 0;
     if (pct < PROF__TREE_MIN_PCT) {
-      t->hidden++;
+      rt->hidden++;
       continue;
     }
-    const struct prof__rfunc *f = &r->funcs[x->func];
-    int native = strcmp(f->runtime, PROF__RUNTIME_NATIVE) == 0;
-    int p = prof__report_prec(r);
-    fprintf(fp, "%12.*f %6.2f%% %12.*f  %*s%s%s%s%s\n", p,
-            prof__report_value(r, x->total, x->total_n), pct, p,
-            prof__report_value(r, x->self, x->self_n), (int)(2 * depth), "",
-            f->name, native ? "" : " [", native ? "" : f->runtime,
-            native ? "" : "]");
-    prof__tree_print(t, fp, all[k], depth + 1);
+    prof__tree_line(rt, fp, x, pct, depth);
+    prof__tree_print(rt, fp, kids[k], depth + 1);
   }
-  if (all != kids)
-    free(all);
+  free(kids);
 }
 
 int prof__report_tree(const struct prof__report *r, FILE *fp) {
-  struct prof__tree t = {r, NULL, 0, 0, {0}, 0};
-  int rc = 0;
-  t.n = malloc(256 * sizeof(*t.n));
-  if (t.n == NULL)
-    return PROF_ENOMEM;
-  t.cap = 256;
-  t.len = 1;
-  t.n[0] = (struct prof__tnode){UINT32_MAX, PROF__TREE_NONE,
-                                PROF__TREE_NONE, PROF__TREE_NONE, 0, 0, 0, 0};
+  struct prof__rtree rt = {r, {0}, 0};
+  int rc = prof__ctree_init(&rt.t);
   for (size_t i = 0; rc == 0 && i < r->m->nthreads; i++) {
     const struct prof__model_thread *th = &r->m->threads[i];
     if (!prof__report_thread_matches(th, r->o->thread))
       continue;
     for (size_t k = 0; rc == 0 && k < th->nsamples; k++)
-      rc = prof__tree_add(&t, &th->samples[k]);
+      rc = prof__ctree_add(&rt.t, 0, &r->m->stacks[th->samples[k].stack],
+                           r->frame_func, th->samples[k].weight_ns,
+                           th->samples[k].count);
   }
   if (rc == 0) {
     const char *u = r->counts && r->o->hz == 0 ? "" : " ms";
     fprintf(fp, "%9s%-3s %7s %9s%-3s  %s\n", "total", u, "total%", "self",
             u, "function (callees indented below their caller)");
-    prof__tree_print(&t, fp, 0, 0);
-    if (t.hidden)
+    prof__tree_print(&rt, fp, 0, 0);
+    if (rt.hidden)
       fprintf(fp, "(%zu call paths under %.1f%% of the total not shown)\n",
-              t.hidden, PROF__TREE_MIN_PCT);
+              rt.hidden, PROF__TREE_MIN_PCT);
   }
-  free(t.n);
-  prof__hash_free(&t.tab);
+  prof__ctree_free(&rt.t);
   return rc;
 }

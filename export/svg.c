@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/hash.h"
+#include "export/ctree.h"
 #include "export/funcs.h"
 #include "export/out.h"
 #include "export/writers.h"
@@ -25,82 +26,34 @@
 #define PROF__SVG_TOP 40
 #define PROF__SVG_MIN_PX 0.1
 #define PROF__SVG_CHAR_PX 7.0
-#define PROF__SVG_NONE UINT32_MAX
-
-struct prof__svg_node {
-  uint32_t fn;     /* function; thread index on depth 1; NONE at the root */
-  uint32_t parent, first, next;
-  uint64_t value, count;
-};
 
 struct prof__svg {
   const struct prof__model *m;
   struct prof__fn_map fm;
-  struct prof__svg_node *n;
-  size_t len, cap;
-  struct prof__hash_table tab;
+  struct prof__ctree t; /* root: the process; depth 1: threads (key =
+                           thread index); below: functions */
   unsigned depth;
 };
 
-static uint32_t prof__svg_child(struct prof__svg *s, uint32_t parent,
-                                uint32_t fn) {
-  uint64_t h = prof__hash_u64(prof__hash_u64(PROF__HASH_SEED, parent), fn);
-  struct prof__hash_iter it;
-  for (prof__hash_find(&s->tab, h, &it); it.index != UINT32_MAX;
-       prof__hash_next(&it))
-    if (s->n[it.index].parent == parent && s->n[it.index].fn == fn)
-      return it.index;
-  if (s->len == s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 256;
-    struct prof__svg_node *nn = realloc(s->n, cap * sizeof(*nn));
-    if (nn == NULL)
-      return PROF__SVG_NONE;
-    s->n = nn;
-    s->cap = cap;
-  }
-  uint32_t i = (uint32_t)s->len++;
-  s->n[i] = (struct prof__svg_node){fn, parent, PROF__SVG_NONE,
-                                    PROF__SVG_NONE, 0, 0};
-  if (parent != PROF__SVG_NONE) { /* append: children keep first-seen order */
-    uint32_t *link = &s->n[parent].first;
-    while (*link != PROF__SVG_NONE)
-      link = &s->n[*link].next;
-    *link = i;
-  }
-  return prof__hash_insert(&s->tab, h, i) == 0 ? i : PROF__SVG_NONE;
-}
-
 static int prof__svg_build(struct prof__svg *s) {
   const struct prof__model *m = s->m;
-  if (prof__svg_child(s, PROF__SVG_NONE, PROF__SVG_NONE) != 0)
-    return PROF_ENOMEM;
-  for (size_t t = 0; t < m->nthreads; t++) {
-    uint32_t tn = prof__svg_child(s, 0, (uint32_t)t);
-    for (size_t i = 0; tn != PROF__SVG_NONE && i < m->threads[t].nsamples;
-         i++) {
+  int rc = prof__ctree_init(&s->t);
+  for (size_t t = 0; rc == 0 && t < m->nthreads; t++) {
+    uint32_t tn = prof__ctree_child(&s->t, 0, (uint32_t)t);
+    if (tn == PROF__CTREE_NONE)
+      return PROF_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < m->threads[t].nsamples; i++) {
       const struct prof__model_sample *smp = &m->threads[t].samples[i];
       const struct prof__model_stack *st = &m->stacks[smp->stack];
-      uint32_t cur = tn;
-      s->n[0].value += smp->weight_ns;
-      s->n[0].count += smp->count;
-      s->n[tn].value += smp->weight_ns;
-      s->n[tn].count += smp->count;
-      for (uint32_t k = 0; k < st->nframes && cur != PROF__SVG_NONE; k++) {
-        cur = prof__svg_child(s, cur, s->fm.of_frame[st->frames[k]]);
-        if (cur != PROF__SVG_NONE) {
-          s->n[cur].value += smp->weight_ns;
-          s->n[cur].count += smp->count;
-        }
-      }
-      if (cur == PROF__SVG_NONE)
-        return PROF_ENOMEM;
+      s->t.n[0].value += smp->weight_ns;
+      s->t.n[0].count += smp->count;
+      rc = prof__ctree_add(&s->t, tn, st, s->fm.of_frame, smp->weight_ns,
+                           smp->count);
       if (st->nframes + 2 > s->depth)
         s->depth = st->nframes + 2;
     }
-    if (tn == PROF__SVG_NONE)
-      return PROF_ENOMEM;
   }
-  return 0;
+  return rc;
 }
 
 /* XML text: markup characters escaped, control bytes dropped, invalid
@@ -154,14 +107,15 @@ static void prof__svg_fill(struct prof__out *o, const struct prof__model_frame *
 /* One box: <g><title>..</title><rect/><text/></g>. */
 static void prof__svg_box(struct prof__svg *s, struct prof__out *o,
                           uint32_t i, double x, unsigned depth) {
-  const struct prof__svg_node *x_ = &s->n[i];
+  const struct prof__cnode *x_ = &s->t.n[i];
   const struct prof__model_frame *f =
-      depth >= 2 ? &s->fm.fn[x_->fn] : NULL;
+      depth >= 2 ? &s->fm.fn[x_->key] : NULL;
   double w = (PROF__SVG_W - 2 * PROF__SVG_PAD) * (double)x_->value /
-             (double)s->n[0].value;
+             (double)s->t.n[0].value;
   double y = PROF__SVG_TOP + (double)(s->depth - 1 - depth) * PROF__SVG_ROW;
   char num[160];
-  char *label = depth == 1 ? prof__thread_label(&s->m->threads[x_->fn]) : NULL;
+  char *label = depth == 1 ? prof__thread_label(&s->m->threads[x_->key])
+                           : NULL;
   const char *name = depth == 0 ? prof__program_name(s->m)
                      : depth == 1 ? (label ? label : "?") : f->name;
   prof__out_str(o, "<g><title>");
@@ -183,7 +137,7 @@ static void prof__svg_box(struct prof__svg *s, struct prof__out *o,
   }
   snprintf(num, sizeof(num), ": %.3f ms, %.2f%%, %llu samples</title>",
            (double)x_->value / 1e6,
-           100.0 * (double)x_->value / (double)s->n[0].value,
+           100.0 * (double)x_->value / (double)s->t.n[0].value,
            (unsigned long long)x_->count);
   prof__out_str(o, num);
   snprintf(num, sizeof(num), "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
@@ -207,20 +161,21 @@ static void prof__svg_box(struct prof__svg *s, struct prof__out *o,
 static int prof__svg_emit(struct prof__svg *s, struct prof__out *o) {
   struct item { uint32_t node; unsigned depth; double x; } *st;
   size_t n = 0;
-  st = malloc(s->len * sizeof(*st) + sizeof(*st));
+  st = malloc(s->t.len * sizeof(*st) + sizeof(*st));
   if (st == NULL)
     return PROF_ENOMEM;
   st[n++] = (struct item){0, 0, PROF__SVG_PAD};
-  double scale = (PROF__SVG_W - 2 * PROF__SVG_PAD) / (double)s->n[0].value;
+  const struct prof__cnode *nd = s->t.n;
+  double scale = (PROF__SVG_W - 2 * PROF__SVG_PAD) / (double)nd[0].value;
   while (n > 0) {
     struct item it = st[--n];
     prof__svg_box(s, o, it.node, it.x, it.depth);
     double cx = it.x;
-    for (uint32_t c = s->n[it.node].first; c != PROF__SVG_NONE;
-         c = s->n[c].next) {
-      if ((double)s->n[c].value * scale >= PROF__SVG_MIN_PX)
+    for (uint32_t c = nd[it.node].first; c != PROF__CTREE_NONE;
+         c = nd[c].next) {
+      if ((double)nd[c].value * scale >= PROF__SVG_MIN_PX)
         st[n++] = (struct item){c, it.depth + 1, cx};
-      cx += (double)s->n[c].value * scale;
+      cx += (double)nd[c].value * scale;
     }
   }
   free(st);
@@ -249,12 +204,12 @@ int prof__write_svg(const struct prof__model *m, FILE *fp) {
     prof__out_str(o, head);
     prof__svg_text(o, prof__program_name(m), 0);
     snprintf(head, sizeof(head), ": %.3f ms %s, %llu samples (hover a box)"
-             "</text>\n", (double)s.n[0].value / 1e6,
+             "</text>\n", (double)s.t.n[0].value / 1e6,
              m->weight_kind && strcmp(m->weight_kind, "wall") == 0
                  ? "wall time" : "CPU time",
-             (unsigned long long)s.n[0].count);
+             (unsigned long long)s.t.n[0].count);
     prof__out_str(o, head);
-    if (s.n[0].value > 0)
+    if (s.t.n[0].value > 0)
       rc = prof__svg_emit(&s, o);
     prof__out_str(o, "</svg>\n");
     int frc = prof__out_flush(o);
@@ -262,8 +217,7 @@ int prof__write_svg(const struct prof__model *m, FILE *fp) {
       rc = frc;
   }
   free(o);
-  free(s.n);
-  prof__hash_free(&s.tab);
+  prof__ctree_free(&s.t);
   prof__fn_map_free(&s.fm);
   return rc;
 }

@@ -93,7 +93,9 @@ static double prof_record_cpu(pid_t pid) {
 
 /* One line on the terminal, redrawn in place: elapsed time and the
  * program's CPU time. The sample count is not shown: the samples live in
- * the program's memory until it writes its profile. */
+ * the program's memory until it writes its profile. The cursor is left at
+ * the start of the line, so what the program prints overwrites it rather
+ * than trailing after it. */
 static void prof_record_progress(pid_t pid, double elapsed,
                                  const struct prof_record_opts *o) {
   double cpu = prof_record_cpu(pid);
@@ -101,10 +103,10 @@ static void prof_record_progress(pid_t pid, double elapsed,
   if (o->duration > 0)
     snprintf(left, sizeof(left), " of %.1f s", o->duration);
   if (cpu >= 0)
-    fprintf(stderr, "\rlibprof record: %.1f s%s, pid %ld, CPU %.1f s\033[K",
+    fprintf(stderr, "\rlibprof record: %.1f s%s, pid %ld, CPU %.1f s\033[K\r",
             elapsed, left, (long)pid, cpu);
   else
-    fprintf(stderr, "\rlibprof record: %.1f s%s, pid %ld\033[K", elapsed,
+    fprintf(stderr, "\rlibprof record: %.1f s%s, pid %ld\033[K\r", elapsed,
             left, (long)pid);
 }
 

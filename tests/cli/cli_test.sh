@@ -128,6 +128,19 @@ case_record_duration() {
   check "--duration profile has samples" sh -c '! grep -q "^0 samples" rep.txt'
 }
 
+# The progress line: on a terminal only (script(1) gives record one),
+# redrawn in place with the elapsed time, the pid and the CPU time.
+case_record_progress() {
+  script -qec "\"$LIBPROF\" record -o pr.json -- \"$WORKLOAD\" 1.2" /dev/null > tty.txt 2>&1
+  check "progress run exits 0" [ $? -eq 0 ]
+  check "progress line on a terminal" \
+    grep -aq "$(printf '\r')libprof record: [0-9.]* s, pid [0-9]*, CPU [0-9.]* s" tty.txt
+  "$LIBPROF" record -o pn.json -- "$WORKLOAD" 1.2 2> notty.txt
+  check "no progress line without a terminal" sh -c '! grep -q "CPU [0-9.]* s" notty.txt'
+  script -qec "\"$LIBPROF\" record -q -o pq.json -- \"$WORKLOAD\" 1.2" /dev/null > q.txt 2>&1
+  check "no progress line with -q" sh -c '! grep -aq "libprof record:" q.txt'
+}
+
 # Ctrl-C: SIGINT to record's whole process group, as the terminal sends
 # it. The program writes its profile and dies of SIGINT; record waits
 # for it, lists the file and dies of SIGINT too.
