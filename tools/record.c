@@ -6,6 +6,7 @@
  * SIGQUIT and waits while the program writes its profile and ends; it then
  * reports and ends the same way. SIGTERM and SIGHUP sent to the tool alone
  * (a supervisor, a closing terminal) are passed on to the program. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -91,6 +92,48 @@ static double prof_record_cpu(pid_t pid) {
   return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* The parent pid of pid from /proc/PID/stat, or -1. */
+static long prof_record_ppid(long pid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  buf[n > 0 ? n : 0] = 0;
+  const char *p = strrchr(buf, ')');
+  long ppid;
+  return p != NULL && sscanf(p + 2, "%*c %ld", &ppid) == 1 ? ppid : -1;
+}
+
+/* Sends sig to pid and to every process below it, as Ctrl-C reaches a
+ * whole job: a wrapper script's commands then write their profiles too.
+ * Only the program's own descendants are touched, found by their parent
+ * links in /proc (two passes catch a chain listed out of order). */
+static void prof_record_kill_tree(pid_t pid, int sig) {
+  long tree[256];
+  size_t n = 0;
+  tree[n++] = pid;
+  for (int pass = 0; pass < 2; pass++) {
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL && n < 256) {
+      long p = atol(e->d_name), pp = p > 0 ? prof_record_ppid(p) : -1;
+      size_t i = 0, known = 0;
+      for (; i < n && !known; i++)
+        known = tree[i] == p;
+      for (i = 0; i < n && !known && pp > 0; i++)
+        if (tree[i] == pp)
+          tree[n++] = p, known = 1;
+    }
+    if (d != NULL)
+      closedir(d);
+  }
+  for (size_t i = n; i-- > 0;)
+    kill((pid_t)tree[i], sig);
+}
+
 /* One line on the terminal, redrawn in place: elapsed time and the
  * program's CPU time. The sample count is not shown: the samples live in
  * the program's memory until it writes its profile. The cursor is left at
@@ -130,7 +173,7 @@ static int prof_record_wait(pid_t pid, const struct prof_record_opts *o,
       return -1;
     double now = prof_record_now();
     if (o->duration > 0 && !w->stopped && now - start >= o->duration) {
-      kill(pid, SIGINT);
+      prof_record_kill_tree(pid, SIGINT);
       w->stopped = 1;
     }
     if (w->stopped && !killed &&

@@ -126,6 +126,17 @@ case_record_duration() {
   "$LIBPROF" report d.json > rep.txt 2>&1
   check "--duration profile is valid" grep -q "self ms" rep.txt
   check "--duration profile has samples" sh -c '! grep -q "^0 samples" rep.txt'
+  # A wrapper's own child gets the SIGINT too (as Ctrl-C reaches a job),
+  # and does not run on for its 20 s after record returns.
+  "$LIBPROF" record -q -d 2 -o w.json -- python3 -c 'import subprocess, sys
+p = subprocess.Popen([sys.argv[1], "20"])
+open("gc.pid", "w").write(str(p.pid))
+p.wait()' "$WORKLOAD" 2> /dev/null
+  sleep 0.5
+  check "wrapper's child started" [ -s gc.pid ]
+  gst=$(awk '{print $3}' "/proc/$(cat gc.pid)/stat" 2> /dev/null)
+  check "--duration ends the wrapper's child too (state '$gst')" \
+    [ -z "$gst" -o "$gst" = Z ]
 }
 
 # The progress line: on a terminal only (script(1) gives record one),
