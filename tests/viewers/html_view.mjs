@@ -5,7 +5,8 @@
 //        [--where FILE:LINE] [--runtime RT] [--threads N]
 // Checks: no request leaves file:// (each one is aborted and counted), no
 // page or console error; the page reports ready; the first view draws
-// frames, all of them nodes of the embedded tree, NAME among them; search
+// frames, all of them nodes of the embedded tree, NAME among them; a click
+// on NAME zooms it to the chart's width and "Reset zoom" undoes it; search
 // for NAME colours exactly the frames named NAME magenta and says so;
 // hovering the --hover frame shows a tooltip with its file:line (--where),
 // its runtime (--runtime) and a time unit; the view selector holds "all
@@ -82,6 +83,32 @@ try {
     if (opt.runtime) check(tip.includes(opt.runtime), `tooltip lacks runtime ${opt.runtime}`);
     check(/\d (ms|s|µs) \(/.test(tip) && /CPU time|wall time/.test(tip), `tooltip has no unit: ${tip}`);
     check(!/\d+ samples\)/.test(tip.replace(/\d+ samples, /, '')), 'tooltip calls nanoseconds samples');
+    await page.mouse.move(0, 0);
+  }
+
+  if (opt.name) { // zoom: a click widens the frame to the chart; reset undoes it
+    const width = (n) => page.evaluate((n) => Math.max(...[...document.querySelectorAll(`#chart svg g.frame[name="${n}"] rect`)]
+      .map((r) => Number(r.getAttribute('width')))), n);
+    const full = await page.evaluate(() => Number(document.querySelector('#chart svg g.frame rect').getAttribute('width')));
+    // d3-flame-graph animates drawing and zooming: poll until the widths
+    // settle (two reads 100 ms apart agree) and meet ok.
+    const settle = async (ok) => {
+      let w = await width(opt.name), prev = -1;
+      for (let t = 0; t < 50 && !(w === prev && ok(w)); t++) {
+        await page.waitForTimeout(100);
+        prev = w;
+        w = await width(opt.name);
+      }
+      return w;
+    };
+    const before = await settle(() => true);
+    await page.click(`#chart svg g.frame[name="${opt.name}"]`);
+    const zoomed = await settle((w) => w > full * 0.99);
+    check(before < full * 0.99 ? zoomed > full * 0.99 : zoomed >= before,
+      `zoom: ${opt.name} ${before} -> ${zoomed} of ${full}`);
+    await page.click('#reset');
+    const after = await settle((w) => Math.abs(w - before) < 1);
+    check(Math.abs(after - before) < 1, `reset zoom: ${opt.name} ${after}, was ${before}`);
     await page.mouse.move(0, 0);
   }
 
