@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine (as root, or with sudo):
 #   bash run.sh demo   install what is missing, build, profile the bundled
-#                      example, write demo.speedscope.json, print a summary
+#                      example, write demo.speedscope.json and the flame
+#                      graph page demo.html, print a summary
 #   bash run.sh test   install what is missing, build, run every test (ctest)
 #   bash run.sh bench  install what is missing, build, run the benchmarks
 set -euo pipefail
@@ -45,9 +46,10 @@ case "${1:-}" in
     need_debs "${build_debs[@]}"
     do_build >/dev/null
     out="$root/demo.speedscope.json"
-    "$build/tools/libprof" record -o "$out" -F 1000 -- \
+    "$build/tools/libprof" record -o "$out" --format speedscope,html -F 1000 -- \
       "$build/examples/minivm/minivm" "$root/examples/minivm/scripts/demo.mv" 2000
     echo
+    echo "Flame graph: file://$root/demo.html (self-contained, opens offline)"
     echo "Profile written to $out: open it at https://www.speedscope.app"
     echo "(or see docs/formats.md for d3-flame-graph, flamegraph.pl and pprof)."
     ;;

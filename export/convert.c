@@ -33,7 +33,7 @@ static int prof__convert_format(const char *out, const char *format,
   if (format != NULL) {
     if (prof__format_parse(format, &mask, &bad) != 0) {
       prof__errf(err, errlen, "unknown format \"%s\" (accepts speedscope, "
-                 "d3, collapsed, pprof)", bad ? bad : format);
+                 "d3, collapsed, pprof, html, svg)", bad ? bad : format);
       return PROF_EFORMAT;
     }
   } else {
@@ -43,7 +43,7 @@ static int prof__convert_format(const char *out, const char *format,
     prof__errf(err, errlen, format ? "name one output format, not \"%s\""
                : "%s: cannot tell the output format from the extension "
                  "(.speedscope.json, .json, .d3.json, .folded, .collapsed, "
-                 ".pb.gz); name one", format ? format : out);
+                 ".pb.gz, .html, .svg); name one", format ? format : out);
     return PROF_EFORMAT;
   }
   *f = (enum prof__format)mask;

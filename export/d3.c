@@ -3,11 +3,13 @@
  * The root is the process (named after the program); its children are the
  * threads, named "<thread name> (<tid>)" as in speedscope; below them the
  * frames, root first. `value` is the inclusive weight in nanoseconds.
- * `libtype` is the frame's runtime, or "inlined" for an inlined frame
- * (d3-flame-graph colors "inlined" aqua); root and thread nodes have none.
- * Extra fields d3-flame-graph ignores: "samples" (inclusive sample count,
- * so conversions keep counts), "file"/"line" when known, and "runtime" on
- * inlined frames (whose libtype cannot hold it).
+ * `libtype` is "inlined" for an inlined frame (d3-flame-graph colors it
+ * aqua), "jit" for managed code (green), else the runtime ("native",
+ * "libprof"); root and thread nodes have none. The root has
+ * "unit": "nanoseconds", because d3-flame-graph's labels call any value
+ * "samples". Extra fields d3-flame-graph ignores: "samples" (inclusive
+ * sample count, so conversions keep counts), "file"/"line" when known,
+ * and "runtime" on inlined and managed frames.
  * Nodes are functions (frames merged as funcs.h says), so a function
  * sampled at several PCs is one box. Siblings are ordered by function
  * index (first-seen order of the model's frames).
@@ -15,6 +17,7 @@
  * streams it depth first without recursion, so deep stacks cannot
  * overflow the caller's stack. Never in a signal handler. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "export/funcs.h"
 #include "export/out.h"
@@ -177,11 +180,19 @@ struct prof__d3_frags {
                        the tail ends at off[2i+2] (or len)              */
 };
 
+/* libtype: "inlined", "jit" for managed code (d3-flame-graph's palette
+ * colours both apart from native frames), else the runtime ("native",
+ * "libprof"); "runtime" names the runtime where libtype cannot. */
 static void prof__d3_tail(struct prof__out *o,
                           const struct prof__model_frame *f) {
   int inl = (f->flags & PROF__FRAME_INLINED) != 0;
-  prof__out_json_kv_str(o, "libtype", inl ? "inlined" : f->runtime);
-  if (inl)
+  int managed = f->runtime != NULL &&
+                strcmp(f->runtime, PROF__RUNTIME_NATIVE) != 0 &&
+                strcmp(f->runtime, PROF__RUNTIME_LIBPROF) != 0;
+  prof__out_json_kv_str(o, "libtype", inl       ? "inlined"
+                                      : managed ? "jit"
+                                                : f->runtime);
+  if (inl || managed)
     prof__out_json_kv_str(o, "runtime", f->runtime);
   prof__out_json_kv_str(o, "file", f->file);
   if (f->line != 0)
@@ -239,6 +250,8 @@ static int prof__d3_open(struct prof__out *o, const struct prof__model *m,
   prof__out_u64(o, x->value);
   prof__out_str(o, ",\"samples\":");
   prof__out_u64(o, x->count);
+  if (depth == 0)
+    prof__out_str(o, ",\"unit\":\"nanoseconds\"");
   if (depth >= 2)
     prof__out_mem(o, fr->buf + off[1], off[2] - off[1]);
   prof__out_str(o, x->first_child != PROF__D3_NONE ? ",\"children\":[\n"

@@ -11,7 +11,10 @@ enum prof__format {
   PROF__FMT_SPEEDSCOPE = 1u << 0,
   PROF__FMT_D3 = 1u << 1,
   PROF__FMT_COLLAPSED = 1u << 2,
-  PROF__FMT_PPROF = 1u << 3
+  PROF__FMT_PPROF = 1u << 3,
+  PROF__FMT_HTML = 1u << 4, /* self-contained flame graph page (html.c) */
+  PROF__FMT_SVG = 1u << 5,  /* static flamegraph.pl-style picture (svg.c) */
+  PROF__FMT_LAST = PROF__FMT_SVG
 };
 
 struct prof__export_opts {
@@ -26,18 +29,21 @@ struct prof__export_opts {
 #define PROF__SHOWN 120
 #define PROF__CUT(s) PROF__SHOWN, (s), strlen(s) > PROF__SHOWN ? "..." : ""
 
+/* The name of one format ("speedscope", ...), or NULL. */
+PROF__HIDDEN const char *prof__format_name(enum prof__format f);
+
 /* Parses a comma list such as "speedscope,pprof" into a PROF__FMT_* mask.
  * Returns 0, or PROF_EFORMAT with *bad pointing into list at the bad name. */
 PROF__HIDDEN int prof__format_parse(const char *list, unsigned *mask,
                                     const char **bad);
 
 /* The format implied by a path's extension (.speedscope.json/.json,
- * .d3.json, .folded/.collapsed, .pb.gz), or 0 when none matches. */
+ * .d3.json, .folded/.collapsed, .pb.gz, .html/.htm, .svg), or 0 when none matches. */
 PROF__HIDDEN unsigned prof__format_from_path(const char *path);
 
 /* The path format f is written to when the session's output is `path`:
- * path itself if its extension names f (or if f is the only format and the
- * extension names none), otherwise a sibling: path with its known extension
+ * path itself if its extension names f or if f is the only format asked
+ * for, otherwise a sibling: path with its known extension
  * replaced by f's canonical one (.speedscope.json, .d3.json, .folded,
  * .pb.gz). Writes into buf; returns 0 or PROF_EINVAL if it does not fit. */
 PROF__HIDDEN int prof__format_path(const char *path, unsigned mask,

@@ -21,6 +21,8 @@ static const struct prof__format_info prof__formats[] = {
     {PROF__FMT_D3, "d3", ".d3.json"},
     {PROF__FMT_COLLAPSED, "collapsed", ".folded"},
     {PROF__FMT_PPROF, "pprof", ".pb.gz"},
+    {PROF__FMT_HTML, "html", ".html"},
+    {PROF__FMT_SVG, "svg", ".svg"},
 };
 
 /* Recognized extensions, longest match first (".d3.json" before ".json"). */
@@ -34,9 +36,19 @@ static const struct {
     {".collapsed", PROF__FMT_COLLAPSED},
     {".folded", PROF__FMT_COLLAPSED},
     {".pb.gz", PROF__FMT_PPROF},
+    {".html", PROF__FMT_HTML},
+    {".htm", PROF__FMT_HTML},
+    {".svg", PROF__FMT_SVG},
 };
 
 #define PROF__NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *prof__format_name(enum prof__format f) {
+  for (size_t i = 0; i < PROF__NELEM(prof__formats); i++)
+    if (prof__formats[i].fmt == f)
+      return prof__formats[i].name;
+  return NULL;
+}
 
 static int prof__is_space(char c) {
   return c == ' ' || c == '\t';
@@ -125,7 +137,9 @@ int prof__format_path(const char *path, unsigned mask, enum prof__format f,
 
   if (ext == NULL)
     return PROF_EINVAL;
-  if (pf == (unsigned)f || (pf == 0 && mask == (unsigned)f)) {
+  /* The one format asked for goes where the user said, whatever the
+   * extension: `-o prof.json --format pprof` writes prof.json. */
+  if (pf == (unsigned)f || mask == (unsigned)f) {
     if (n + 1 > len)
       return PROF_EINVAL;
     memcpy(buf, path, n + 1);

@@ -78,6 +78,9 @@ struct prof__model {
   uint32_t hz;                /* requested rate                           */
   const char *mode;           /* "cpu", "timer", "itimer", "wall"         */
   const char *weight_kind;    /* "cpu" or "wall": what weights measure    */
+  int weights_from_counts;    /* a reader derived the weights from sample
+                                 counts at an assumed rate (the file had no
+                                 time unit): report shows counts instead */
   struct prof__model_counters counters;
 
   struct prof__model_module *modules; size_t nmodules;

@@ -4,14 +4,18 @@
  * - sample_type: samples/count, then cpu/nanoseconds (wall/nanoseconds
  *   when the model's weights are wall time); the latter is the default.
  * - One Sample per (thread, stack) of the model, with labels
- *   thread="<name> (<tid>)" and runtime=<runtime of the leaf frame>.
+ *   thread="<name>", tid=<tid> (a number label) and runtime=<runtime of
+ *   the leaf frame>: the thread name alone, so that Pyroscope or Parca
+ *   show one series per kind of thread, not one per tid.
  * - A Location is one address: a frame that is not inlined together with
  *   the chain of INLINED frames directly inside it (root first in the
  *   model). Its Line entries list them innermost first, so line[0] is the
  *   innermost inlined function and the last line the function they were
  *   inlined into, as profile.proto specifies.
  * - Functions are (name, file) pairs. Mappings are the model's modules
- *   with path and build-id; managed and synthetic locations have none.
+ *   with path and build-id, the program's own first (pprof takes the
+ *   first mapping for the main binary); managed and synthetic locations
+ *   have none.
  * - period_type/period, time_nanos and duration_nanos are set, and the
  *   counters go into comments.
  * Samples are packed one at a time and streamed into the gzip stream as
@@ -63,26 +67,27 @@ static prof__pb_label *prof__pp_runtime_label(struct prof__pp *pp,
   return key < 0 || val < 0 ? NULL : prof__pp_label(pp, key, val, 0);
 }
 
-/* The shared label list {thread, runtime} for a sample; the lists are
- * few (threads x runtimes), so a linear search from `first` (this
+/* The shared label list {thread, tid, runtime} for a sample; the lists
+ * are few (threads x runtimes), so a linear search from `first` (this
  * thread's first list) is enough. */
 static prof__pb_label **prof__pp_label_set(struct prof__pp *pp, size_t first,
-                                           prof__pb_label *lt,
+                                           prof__pb_label *const lt[2],
                                            prof__pb_label *lr) {
   for (size_t i = first; i < pp->label_sets.n; i++) {
     prof__pb_label **set = PROF__PP_AT(pp->label_sets, prof__pb_label **, i);
-    if (set[1] == lr)
+    if (set[2] == lr)
       return set;
   }
-  prof__pb_label **set = malloc(2 * sizeof(*set));
+  prof__pb_label **set = malloc(PROF__PP_NLABELS * sizeof(*set));
   prof__pb_label ***slot =
       set ? prof__pp_push(&pp->label_sets, sizeof(*slot)) : NULL;
   if (slot == NULL) {
     free(set);
     return NULL;
   }
-  set[0] = lt;
-  set[1] = lr;
+  set[0] = lt[0];
+  set[1] = lt[1];
+  set[2] = lr;
   *slot = set;
   return set;
 }
@@ -118,12 +123,15 @@ static int prof__pp_thread(struct prof__pp *pp,
                            const struct prof__model_thread *t,
                            ProtobufCBuffer *out) {
   int64_t kthread = prof__pp_str(pp, "thread");
-  int64_t label = prof__pp_str_owned(pp, prof__thread_label(t));
+  int64_t ktid = prof__pp_str(pp, "tid");
+  int64_t name = prof__pp_str(pp, t->name);
   size_t first_set = pp->label_sets.n;
-  prof__pb_label *lt = NULL;
-  if (kthread >= 0 && label >= 0)
-    lt = prof__pp_label(pp, kthread, label, 0);
-  if (lt == NULL)
+  prof__pb_label *lt[2] = {NULL, NULL};
+  if (kthread >= 0 && ktid >= 0 && name >= 0) {
+    lt[0] = prof__pp_label(pp, kthread, name, 0);
+    lt[1] = prof__pp_label(pp, ktid, 0, t->tid);
+  }
+  if (lt[0] == NULL || lt[1] == NULL)
     return -1;
   for (size_t i = 0; i < t->nsamples; i++) {
     const struct prof__model_sample *s = &t->samples[i];
@@ -137,7 +145,7 @@ static int prof__pp_thread(struct prof__pp *pp,
     int64_t values[2] = {(int64_t)s->count, (int64_t)s->weight_ns};
     prof__pb_sample ps;
     perftools__profiles__sample__init(&ps);
-    ps.n_label = 2;
+    ps.n_label = PROF__PP_NLABELS;
     ps.label = set;
     ps.n_value = 2;
     ps.value = values;
@@ -151,18 +159,41 @@ static int prof__pp_thread(struct prof__pp *pp,
 
 /* ---- mappings and profile header ---------------------------------------- */
 
+/* The module that is the program itself (its path is the model's
+ * program), or 0 when none is. */
+static size_t prof__pp_main_module(const struct prof__model *m) {
+  for (size_t i = 0; m->program != NULL && i < m->nmodules; i++)
+    if (m->modules[i].path != NULL &&
+        strcmp(m->modules[i].path, m->program) == 0)
+      return i;
+  return 0;
+}
+
+/* Mapping ids: the main module's is 1, the others keep their order.
+ * Locations were made with module + 1 while the samples streamed, so
+ * they are renumbered here, before the tables are packed. */
+static uint64_t prof__pp_map_id(size_t module, size_t main) {
+  return module == main ? 1 : module < main ? module + 2 : module + 1;
+}
+
 static int prof__pp_mappings(struct prof__pp *pp) {
   const struct prof__model *m = pp->m;
-  size_t n = m->nmodules ? m->nmodules : 1;
+  size_t n = m->nmodules ? m->nmodules : 1, main = prof__pp_main_module(m);
   pp->maps = calloc(n, sizeof(*pp->maps));
   pp->map_ptrs = calloc(n, sizeof(*pp->map_ptrs));
   if (pp->maps == NULL || pp->map_ptrs == NULL)
     return -1;
+  for (size_t i = 0; i < pp->locs.n; i++) {
+    prof__pb_location *loc = PROF__PP_AT(pp->locs, prof__pb_location *, i);
+    if (loc->mapping_id != 0)
+      loc->mapping_id = prof__pp_map_id(loc->mapping_id - 1, main);
+  }
   for (size_t i = 0; i < m->nmodules; i++) {
     const struct prof__model_module *mod = &m->modules[i];
-    prof__pb_mapping *mp = &pp->maps[i];
+    uint64_t id = prof__pp_map_id(i, main);
+    prof__pb_mapping *mp = &pp->maps[id - 1];
     perftools__profiles__mapping__init(mp);
-    mp->id = i + 1;
+    mp->id = id;
     mp->memory_start = mod->start;
     mp->memory_limit = mod->limit;
     mp->file_offset = mod->file_offset;
@@ -173,7 +204,7 @@ static int prof__pp_mappings(struct prof__pp *pp) {
     /* Symbols come with the profile: pprof must not look for them. */
     mp->has_functions = mp->has_filenames = 1;
     mp->has_line_numbers = mp->has_inline_frames = 1;
-    pp->map_ptrs[i] = mp;
+    pp->map_ptrs[id - 1] = mp;
   }
   return 0;
 }

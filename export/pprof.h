@@ -22,6 +22,7 @@ typedef Perftools__Profiles__Label prof__pb_label;
 typedef Perftools__Profiles__ValueType prof__pb_value_type;
 
 #define PROF__PP_NCOMMENTS 4
+#define PROF__PP_NLABELS 3 /* thread, tid, runtime */
 
 /* A growable array of fixed-size elements. */
 struct prof__pp_vec {
@@ -44,7 +45,7 @@ struct prof__pp {
   uint64_t *frame_loc;            /* per frame: id of its one-frame
                                      location, 0 = not made yet   */
   struct prof__pp_vec labels;     /* prof__pb_label *          */
-  struct prof__pp_vec label_sets; /* prof__pb_label **, 2 each */
+  struct prof__pp_vec label_sets; /* prof__pb_label **, NLABELS each */
   uint64_t *ids;                  /* one sample's location ids */
   uint8_t *scratch;               /* one packed sample         */
   size_t scratch_cap;

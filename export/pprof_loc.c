@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "export/pprof.h"
+#include "export/writers.h" /* PROF__RUNTIME_LIBPROF */
 
 /* Reserves one more element; returns a pointer to it (uninitialized). */
 void *prof__pp_push(struct prof__pp_vec *a, size_t sz) {
@@ -56,19 +57,36 @@ int64_t prof__pp_str_owned(struct prof__pp *pp, char *s) {
 
 /* ---- functions and locations ------------------------------------------- */
 
+/* A function's system_name: its name, or "<runtime>:<name>" for managed
+ * code, so that a script's main and C's main stay two functions and a
+ * reader (read_pprof.c) gets every frame's runtime back; pprof's views
+ * show `name`. */
+static int64_t prof__pp_system_name(struct prof__pp *pp,
+                                    const struct prof__model_frame *f,
+                                    int64_t name) {
+  if (f->runtime == NULL || strcmp(f->runtime, PROF__RUNTIME_NATIVE) == 0 ||
+      strcmp(f->runtime, PROF__RUNTIME_LIBPROF) == 0)
+    return name;
+  char *s = NULL;
+  if (asprintf(&s, "%s:%s", f->runtime, f->name) < 0)
+    s = NULL;
+  return prof__pp_str_owned(pp, s);
+}
+
 static int64_t prof__pp_function(struct prof__pp *pp,
                                  const struct prof__model_frame *f) {
   int64_t name = prof__pp_str(pp, f->name);
   int64_t file = prof__pp_str(pp, f->file);
-  if (name < 0 || file < 0)
+  int64_t sys = name < 0 ? -1 : prof__pp_system_name(pp, f, name);
+  if (sys < 0 || file < 0)
     return -1;
-  uint64_t h = prof__hash_u64(prof__hash_u64(PROF__HASH_SEED, name), file);
+  uint64_t h = prof__hash_u64(prof__hash_u64(PROF__HASH_SEED, sys), file);
   struct prof__hash_iter it;
   for (prof__hash_find(&pp->func_tab, h, &it); it.index != UINT32_MAX;
        prof__hash_next(&it)) {
     prof__pb_function *fn = PROF__PP_AT(pp->funcs, prof__pb_function *,
                                         it.index);
-    if (fn->name == name && fn->filename == file)
+    if (fn->system_name == sys && fn->filename == file)
       return (int64_t)fn->id;
   }
   prof__pb_function *fn = malloc(sizeof(*fn));
@@ -81,7 +99,8 @@ static int64_t prof__pp_function(struct prof__pp *pp,
   *slot = fn;
   perftools__profiles__function__init(fn);
   fn->id = pp->funcs.n;
-  fn->name = fn->system_name = name;
+  fn->name = name;
+  fn->system_name = sys;
   fn->filename = file;
   if (prof__hash_insert(&pp->func_tab, h, (uint32_t)(pp->funcs.n - 1)))
     return -1; /* fn stays in funcs and is freed with it */

@@ -78,11 +78,8 @@ int prof__read_mem(struct prof__model *m, const char *buf, size_t len,
     return PROF_EFORMAT;
   }
   if (len >= 2 && (unsigned char)buf[0] == 0x1f &&
-      (unsigned char)buf[1] == 0x8b) {
-    prof__errf(err, errlen, "gzip (pprof) input is not supported; "
-                            "read speedscope, d3 or collapsed files");
-    return PROF_EFORMAT;
-  }
+      (unsigned char)buf[1] == 0x8b)
+    return prof__read_pprof(m, buf, len, err, errlen);
   if (memchr(buf, 0, len) != NULL) {
     prof__errf(err, errlen, "binary data, not a profile");
     return PROF_EFORMAT;

@@ -135,6 +135,7 @@ static int prof__cr_stack(struct prof__cr *r, const char *s, const char *e,
     s = semi ? semi + 1 : e;
   }
   uint64_t count = v, w = prof__rj_mul(v, r->period);
+  r->m->weights_from_counts = !r->ns;
   if (r->ns) {
     w = v;
     count = (v + r->period / 2) / r->period;

@@ -140,11 +140,13 @@ static int64_t prof__d3r_frame(struct prof__d3r *r, const json_t *node) {
   f.module = -1;
   if (prof__rj_u64(node, "line", &line) > 0 && line <= UINT32_MAX)
     f.line = (uint32_t)line;
-  f.runtime = libtype;
-  if (libtype != NULL && strcmp(libtype, "inlined") == 0) {
+  /* libprof writes the runtime of inlined and managed ("jit") frames in
+   * "runtime"; other writers' libtype is all there is. */
+  f.runtime = prof__rj_str(node, "runtime");
+  if (f.runtime == NULL)
+    f.runtime = libtype;
+  if (libtype != NULL && strcmp(libtype, "inlined") == 0)
     f.flags |= PROF__FRAME_INLINED;
-    f.runtime = prof__rj_str(node, "runtime");
-  }
   if (f.runtime != NULL && strcmp(f.runtime, PROF__RUNTIME_LIBPROF) == 0)
     f.flags |= PROF__FRAME_SYNTHETIC;
   return prof__model_intern_frame(r->m, &f);
@@ -185,6 +187,7 @@ static int prof__d3r_self(struct prof__d3r *r, const json_t *node,
   } else {
     *count = prof__rj_round(self);
     *weight = prof__rj_mul(*count, r->period);
+    r->m->weights_from_counts = 1;
   }
   return 0;
 }

@@ -86,6 +86,17 @@ static int prof__ssr_frame(struct prof__ssr *r, const json_t *o, size_t i) {
   if (prof__rj_u64(o, "line", &v) > 0 && v <= UINT32_MAX)
     f.line = (uint32_t)v;
   f.runtime = prof__rj_str(o, "runtime");
+  /* libprof's writer names a managed function "<name> [<runtime>]" when
+   * a function of another runtime has the same name: undo it. */
+  char *plain = NULL;
+  size_t nl = strlen(f.name), rl = f.runtime ? strlen(f.runtime) : 0;
+  if (rl > 0 && nl > rl + 3 && f.name[nl - 1] == ']' &&
+      strncmp(f.name + nl - rl - 3, " [", 2) == 0 &&
+      strncmp(f.name + nl - rl - 1, f.runtime, rl) == 0) {
+    if ((plain = strndup(f.name, nl - rl - 3)) == NULL)
+      return PROF_ENOMEM;
+    f.name = plain;
+  }
   if (json_is_true(json_object_get(o, "inlined")))
     f.flags |= PROF__FRAME_INLINED;
   if (json_is_true(json_object_get(o, "synthetic")))
@@ -95,6 +106,7 @@ static int prof__ssr_frame(struct prof__ssr *r, const json_t *o, size_t i) {
   if (prof__rj_u64(o, "module", &v) > 0 && v < r->m->nmodules)
     f.module = (int32_t)v;
   int64_t fi = prof__model_intern_frame(r->m, &f);
+  free(plain);
   if (fi < 0)
     return PROF_ENOMEM;
   r->fmap[i] = (uint32_t)fi;
@@ -145,6 +157,7 @@ static int prof__ssr_add(struct prof__ssr *r, size_t ti, uint32_t n,
   if (r->scale == 0) { /* "none": the weights are sample counts */
     count = prof__rj_round(raw);
     w = prof__rj_mul(count, prof__period_ns(r->m));
+    r->m->weights_from_counts = 1;
   } else if (r->scale == 1 && json_is_integer(exact)) {
     w = (uint64_t)json_integer_value(exact); /* checked >= 0 */
   } else {

@@ -13,6 +13,7 @@
  * Streams straight to the file (no JSON tree in memory), so a profile
  * of a million samples costs one pass. Never in a signal handler. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "export/funcs.h"
 #include "base/hash.h"
@@ -20,10 +21,46 @@
 #include "export/writers.h"
 #include "libprof.h"
 
+/* Whether a function of another runtime has the same name as fn i: a
+ * script's main and C's main. speedscope's sandwich view shows names
+ * only, so such managed names get " [runtime]" (the reader strips it).
+ * Returns a malloc'd flag per function, or NULL on ENOMEM. */
+static uint8_t *prof__ss_clashes(const struct prof__fn_map *fm) {
+  struct prof__hash_table tab = {0};
+  uint8_t *clash = calloc(fm->nfn + 1, 1);
+  for (uint32_t i = 0; clash != NULL && i < fm->nfn; i++) {
+    const struct prof__model_frame *f = &fm->fn[i];
+    uint64_t h = prof__hash_str(PROF__HASH_SEED, f->name);
+    struct prof__hash_iter it;
+    for (prof__hash_find(&tab, h, &it); it.index != UINT32_MAX;
+         prof__hash_next(&it)) {
+      const struct prof__model_frame *g = &fm->fn[it.index];
+      if (strcmp(g->name, f->name) == 0 &&
+          strcmp(g->runtime ? g->runtime : "", f->runtime ? f->runtime : ""))
+        clash[i] = clash[it.index] = 1;
+    }
+    if (prof__hash_insert(&tab, h, i) != 0) {
+      free(clash);
+      clash = NULL;
+    }
+  }
+  prof__hash_free(&tab);
+  return clash;
+}
+
 static void prof__ss_frame(struct prof__out *o,
-                           const struct prof__model_frame *f) {
+                           const struct prof__model_frame *f, int clash) {
   prof__out_str(o, "{\"name\":");
-  prof__out_json_str(o, f->name);
+  char *named = NULL;
+  if (clash && f->runtime != NULL &&
+      strcmp(f->runtime, PROF__RUNTIME_NATIVE) != 0 &&
+      asprintf(&named, "%s [%s]", f->name, f->runtime) < 0)
+    named = NULL;
+  if (clash && named == NULL && f->runtime != NULL &&
+      strcmp(f->runtime, PROF__RUNTIME_NATIVE) != 0)
+    o->err = PROF_ENOMEM;
+  prof__out_json_str(o, named ? named : f->name);
+  free(named);
   prof__out_json_kv_str(o, "file", f->file);
   if (f->line != 0)
     prof__out_json_kv_u64(o, "line", f->line);
@@ -233,10 +270,14 @@ int prof__write_speedscope(const struct prof__model *m, FILE *fp) {
   prof__out_str(o, ",\n\"activeProfileIndex\":0,\n");
   prof__ss_meta(o, m);
   prof__out_str(o, "\"shared\":{\"frames\":[");
-  for (uint32_t i = 0; i < fm.nfn; i++) {
+  uint8_t *clash = prof__ss_clashes(&fm);
+  if (clash == NULL)
+    o->err = PROF_ENOMEM;
+  for (uint32_t i = 0; clash != NULL && i < fm.nfn; i++) {
     prof__out_str(o, i ? ",\n" : "\n");
-    prof__ss_frame(o, &fm.fn[i]);
+    prof__ss_frame(o, &fm.fn[i], clash[i]);
   }
+  free(clash);
   prof__out_str(o, "]},\n\"profiles\":[\n");
   for (size_t i = 0; i < m->nthreads && rc == 0; i++) {
     if (i)

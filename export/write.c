@@ -26,6 +26,8 @@ int prof__export_stream(const struct prof__model *m, enum prof__format f,
   case PROF__FMT_D3: return prof__write_d3(m, fp);
   case PROF__FMT_COLLAPSED: return prof__write_collapsed(m, o, fp);
   case PROF__FMT_PPROF: return prof__write_pprof(m, fp);
+  case PROF__FMT_HTML: return prof__write_html(m, fp);
+  case PROF__FMT_SVG: return prof__write_svg(m, fp);
   }
   return PROF_EFORMAT;
 }
@@ -135,16 +137,15 @@ int prof__export_check(const char *out, unsigned mask, char *err,
 
 int prof_output_check(const char *out, const char *formats, long pid,
                       char *errbuf, unsigned errlen) {
-  static const char *const names[] = {"speedscope", "d3", "collapsed",
-                                      "pprof"};
   char path[PATH_MAX + 32];
   int any = 0;
   if (out == NULL || *out == 0) {
     prof__errf(errbuf, errlen, "an output path is required");
     return PROF_EINVAL;
   }
-  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-    int r = prof_output_path(out, formats, names[i], pid, path, sizeof(path));
+  for (unsigned f = 1; f <= PROF__FMT_LAST; f <<= 1) {
+    int r = prof_output_path(out, formats, prof__format_name(f), pid, path,
+                             sizeof(path));
     if (r == PROF_EFORMAT)
       continue; /* not among formats */
     if (r != 0) {

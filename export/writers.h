@@ -25,6 +25,10 @@ PROF__HIDDEN int prof__write_collapsed(const struct prof__model *m,
                                        const struct prof__export_opts *o,
                                        FILE *fp);
 PROF__HIDDEN int prof__write_pprof(const struct prof__model *m, FILE *fp);
+/* The self-contained flame graph page (html.c); embeds the d3 tree. */
+PROF__HIDDEN int prof__write_html(const struct prof__model *m, FILE *fp);
+/* A static flame graph picture in flamegraph.pl's style (svg.c). */
+PROF__HIDDEN int prof__write_svg(const struct prof__model *m, FILE *fp);
 
 /* "<thread name> (<tid>)", the name every format gives a thread. Returns a
  * malloc'd string the caller frees, or NULL on ENOMEM. */
@@ -37,7 +41,8 @@ PROF__HIDDEN const char *prof__program_name(const struct prof__model *m);
 /* Nanoseconds between two samples at the model's rate (or the default). */
 PROF__HIDDEN uint64_t prof__period_ns(const struct prof__model *m);
 
-/* Reads a speedscope, d3-flame-graph or collapsed file into a new model.
+/* Reads a speedscope, d3-flame-graph, collapsed or pprof file into a new
+ * model.
  * On error returns a negative PROF_E* code, *out stays NULL and err gets
  * one line naming the file and the problem. */
 PROF__HIDDEN int prof__read_profile(const char *path, struct prof__model **out,
@@ -54,6 +59,9 @@ PROF__HIDDEN int prof__read_mem(struct prof__model *m, const char *buf,
  * versus d3 by content. err: as above, without the file name. */
 PROF__HIDDEN int prof__read_json(struct prof__model *m, const char *buf,
                                  size_t len, char *err, size_t errlen);
+/* pprof: gzip'd profile.proto (read_pprof.c). */
+PROF__HIDDEN int prof__read_pprof(struct prof__model *m, const char *buf,
+                                  size_t len, char *err, size_t errlen);
 PROF__HIDDEN int prof__read_collapsed(struct prof__model *m, const char *buf,
                                       size_t len, int ns, char *err,
                                       size_t errlen);

@@ -216,7 +216,8 @@ PROF_EXTERN int prof_running(void);
  * ------------------------------------------------------------------------- */
 
 /* Converts a profile file to another format. in is read in any format that
- * holds enough (speedscope, d3, collapsed); format NULL = by out's extension.
+ * holds enough (speedscope, d3, collapsed, pprof); format NULL = by out's
+ * extension.
  * The output is written to a temporary file and renamed: on error nothing is
  * left at out. errbuf (may be NULL) receives a one-line message.
  * Thread-safe. Not AS-safe. */
@@ -232,8 +233,32 @@ PROF_EXTERN int prof_report(const char *in, void *out, int top,
                             const char *thread, char *errbuf,
                             unsigned errlen);
 
-/* The file a session writes `format` ("speedscope", "d3", "collapsed" or
- * "pprof") to, given its LIBPROF_OUT value `out` and its LIBPROF_FORMAT
+/* prof_report_ex's flags. */
+#define PROF_REPORT_TREE 0x1u       /* a top-down call tree, not a table  */
+#define PROF_REPORT_LINES 0x2u      /* rows per source line of a function */
+#define PROF_REPORT_FULL_NAMES 0x4u /* C++ names whole: no elision of
+                                       template arguments and parameters */
+
+struct prof_report_opts {
+  int top;            /* table rows; <= 0 means 20                        */
+  const char *thread; /* NULL = all threads, else a name, tid or label    */
+  unsigned flags;     /* PROF_REPORT_*                                    */
+  unsigned hz;        /* for files whose numbers are sample counts with no
+                         time unit (collapsed stacks): the rate to turn
+                         them into time; 0 = show sample counts           */
+};
+
+/* prof_report with options: a header, a table of the threads when there
+ * are several, then the functions (or the call tree). Native C++ names are
+ * shortened as pprof does (template arguments and parameter lists elided)
+ * unless PROF_REPORT_FULL_NAMES. in may be any readable format (speedscope,
+ * d3, collapsed, pprof). Thread-safe. Not AS-safe. */
+PROF_EXTERN int prof_report_ex(const char *in, void *out,
+                               const struct prof_report_opts *opts,
+                               char *errbuf, unsigned errlen);
+
+/* The file a session writes `format` ("speedscope", "d3", "collapsed",
+ * "pprof", "html" or "svg") to, given its LIBPROF_OUT value `out` and its LIBPROF_FORMAT
  * value `formats` (NULL: implied by out's extension, else speedscope):
  * out itself, or a sibling with that format's extension. "%p" in out
  * becomes pid and "%%" becomes "%", as the session does. Lets a tool find

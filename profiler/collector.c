@@ -131,7 +131,7 @@ static int prof__write_all(struct prof__collector *c,
   struct prof__export_opts eo = {cfg->collapsed_ns};
   char path[4200];
   int first_err = 0;
-  for (unsigned f = 1; f <= PROF__FMT_PPROF; f <<= 1) {
+  for (unsigned f = 1; f <= PROF__FMT_LAST; f <<= 1) {
     if (!(cfg->formats & f))
       continue;
     int r = prof__format_path(cfg->out, cfg->formats, (enum prof__format)f,

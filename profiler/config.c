@@ -171,7 +171,8 @@ static int prof__format_opt(struct prof__cfgctx *x, const char *given,
   const char *bad = NULL;
   if (s && prof__format_parse(s, &c->formats, &bad) != 0)
     return prof__bad(x, "LIBPROF_FORMAT", s,
-                     "a comma list of speedscope, d3, collapsed, pprof");
+                     "a comma list of speedscope, d3, collapsed, pprof, html, "
+                     "svg");
   if (!s) {
     c->formats = prof__format_from_path(c->out);
     if (!c->formats)

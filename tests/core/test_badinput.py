@@ -19,7 +19,7 @@ CASES = [
     ({"LIBPROF_MAX_DEPTH": "0"}, "LIBPROF_MAX_DEPTH", "1 to 4096"),
     ({"LIBPROF_MAX_DEPTH": "lots"}, "LIBPROF_MAX_DEPTH", "1 to 4096"),
     ({"LIBPROF_MODE": "turbo"}, "LIBPROF_MODE", "cpu, timer, itimer or wall"),
-    ({"LIBPROF_FORMAT": "svg"}, "LIBPROF_FORMAT", "speedscope, d3"),
+    ({"LIBPROF_FORMAT": "png"}, "LIBPROF_FORMAT", "speedscope, d3"),
     ({"LIBPROF_OUT": os.path.join(tmp, "missing", "p.json")}, "LIBPROF_OUT",
      "existing, writable directory"),
     ({"LIBPROF_OUT": ro}, "LIBPROF_OUT", "cannot create files"),

@@ -202,7 +202,7 @@ static void test_config_bad_values(void) {
   expect_bad("LIBPROF_MAX_DEPTH", "5000", PROF_ECONFIG, "1 to 4096");
   expect_bad("LIBPROF_MAX_DEPTH", "deep", PROF_ECONFIG, "1 to 4096");
   expect_bad("LIBPROF_MODE", "fast", PROF_ECONFIG, "cpu, timer, itimer or wall");
-  expect_bad("LIBPROF_FORMAT", "svg", PROF_ECONFIG, "speedscope, d3");
+  expect_bad("LIBPROF_FORMAT", "png", PROF_ECONFIG, "speedscope, d3");
   expect_bad("LIBPROF_SIGNAL", "SIGSEGV", PROF_ECONFIG, "SIGPROF");
   expect_bad("LIBPROF_UNWIND", "magic", PROF_ECONFIG, "dwarf or fp");
   expect_bad("LIBPROF_STACK_BYTES", "12", PROF_ECONFIG, "1024 to 262144");

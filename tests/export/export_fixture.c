@@ -1,7 +1,7 @@
 /* Writes the fixture profile in every format into a directory, for the
  * script tests (viewers, pprof, cross-format consistency):
  *   export_fixture DIR  ->  DIR/fixture.{speedscope.json,d3.json,folded,
- *                           pb.gz} and DIR/fixture_ns.folded
+ *                           pb.gz,html} and DIR/fixture_ns.folded
  * With --big N P S it writes the big synthetic model instead (N samples,
  * P frames, S distinct stacks) as DIR/big.*. Exit status 0 or 1. */
 #include <stdio.h>
@@ -23,6 +23,8 @@ static int write_all(const struct prof__model *m, const char *dir,
       {PROF__FMT_COLLAPSED, 0, ".folded"},
       {PROF__FMT_COLLAPSED, 1, "_ns.folded"},
       {PROF__FMT_PPROF, 0, ".pb.gz"},
+      {PROF__FMT_HTML, 0, ".html"},
+      {PROF__FMT_SVG, 0, ".svg"},
   };
   char path[4096];
   for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {

@@ -15,6 +15,7 @@
 #include <ftw.h>
 
 #include "export/export.h"
+#include "export/writers.h" /* prof__read_profile */
 #include "fixture.h"
 #include "libprof.h"
 #include "pprof_dump.h"
@@ -178,6 +179,8 @@ static void test_format_path(void) {
   expect_path("d/out.d3.json", PROF__FMT_D3 | PROF__FMT_SPEEDSCOPE,
               PROF__FMT_SPEEDSCOPE, "d/out.speedscope.json");
   expect_path("prof", PROF__FMT_PPROF, PROF__FMT_PPROF, "prof");
+  /* the one format asked for goes to the path given */
+  expect_path("prof.json", PROF__FMT_PPROF, PROF__FMT_PPROF, "prof.json");
   expect_path("prof", PROF__FMT_PPROF | PROF__FMT_D3, PROF__FMT_D3,
               "prof.d3.json");
   expect_path("p.%p.folded", PROF__FMT_COLLAPSED | PROF__FMT_PPROF,
@@ -270,13 +273,136 @@ static void test_golden_collapsed(void) {
 static void test_golden_collapsed_ns(void) {
   golden(PROF__FMT_COLLAPSED, 1, "fixture_ns.folded");
 }
+static void test_golden_svg(void) { golden(PROF__FMT_SVG, 0, "fixture.svg"); }
+
+/* Markup in a name is escaped, control bytes dropped, invalid UTF-8
+ * replaced: the SVG stays well-formed XML. */
+static void test_svg_escaping(void) {
+  struct prof__model *m = prof__model_new();
+  struct prof__model_frame f = {"a<b&\"c\x01\xff>", NULL, 0, "native", 0, -1, 0};
+  uint32_t fi = (uint32_t)prof__model_intern_frame(m, &f);
+  int64_t si = prof__model_intern_stack(m, &fi, 1, 0);
+  prof__model_add_sample(m, prof__model_thread(m, 1, "t"), si, 1, 5);
+  char *out = export_mem(m, PROF__FMT_SVG, 0, NULL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "<title>a&lt;b&amp;&quot;c\xef\xbf\xbd&gt; (native)"));
+  CU_ASSERT_PTR_NULL(strstr(out, "\x01"));
+  free(out);
+  prof__model_free(m);
+}
+
 static void test_golden_pprof(void) {
   golden(PROF__FMT_PPROF, 0, "fixture.pprof.txt");
 }
 
+/* The page with the vendored libraries put back as their markers, so the
+ * golden file holds libprof's own page, metadata and tree only. */
+extern const char prof__asset_d3[], prof__asset_fg[], prof__asset_license_d3[],
+    prof__asset_license_fg[];
+
+static void unembed(char *s, const char *asset, const char *marker) {
+  char *p = strstr(s, asset);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+  size_t n = strlen(asset), k = strlen(marker);
+  memcpy(p, marker, k);
+  memmove(p + k, p + n, strlen(p + n) + 1);
+}
+
+static void test_golden_html(void) {
+  struct prof__model *m = fixture_model();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  size_t len = 0;
+  char *out = export_mem(m, PROF__FMT_HTML, 0, &len);
+  CU_ASSERT_EQUAL(strlen(out), len);
+  unembed(out, prof__asset_d3, "@@D3@@");
+  unembed(out, prof__asset_fg, "@@FLAMEGRAPH@@");
+  unembed(out, prof__asset_license_d3, "@@LICENSE_D3@@");
+  unembed(out, prof__asset_license_fg, "@@LICENSE_FG@@");
+  check_golden("fixture.html", out);
+  free(out);
+  prof__model_free(m);
+}
+
+/* A name holding "</script>" stays inside the JSON element: '<' is
+ * written \u003c, so the page has only its own closing tags. */
+static void test_html_escaping(void) {
+  struct prof__model *m = prof__model_new();
+  struct prof__model_frame f = {"x</script><script>alert(1)//", NULL, 0,
+                                "native", 0, -1, 0};
+  uint32_t fi = (uint32_t)prof__model_intern_frame(m, &f);
+  int64_t si = prof__model_intern_stack(m, &fi, 1, 0);
+  prof__model_add_sample(m, prof__model_thread(m, 1, "t<!--"), si, 1, 5);
+  char *out = export_mem(m, PROF__FMT_HTML, 0, NULL);
+  CU_ASSERT_PTR_NULL(strstr(out, "x</script>"));
+  CU_ASSERT_PTR_NULL(strstr(out, "t<!--"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "x\\u003c/script>\\u003cscript>"));
+  free(out);
+  prof__model_free(m);
+}
+
+/* pprof takes the first mapping for the main binary: the program's own
+ * module comes first even when libc was loaded (and sampled) first, and
+ * every location keeps pointing at its own module. */
+static void test_pprof_main_first(void) {
+  struct prof__model *m = prof__model_new();
+  const struct prof__model_module mods[2] = {
+      {"/lib/libc.so.6", "aa", 0x7f0000000000, 0x7f0000100000, 0},
+      {"/usr/bin/app", "bb", 0x400000, 0x500000, 0}};
+  CU_ASSERT_EQUAL_FATAL(prof__model_set_str(m, &m->program, "/usr/bin/app"), 0);
+  uint32_t fr[2];
+  for (int i = 0; i < 2; i++) {
+    CU_ASSERT_EQUAL_FATAL(prof__model_add_module(m, &mods[i]), i);
+    struct prof__model_frame f = {i ? "main" : "memcpy", NULL, 0, "native",
+                                  0, i, i ? 0x401000 : 0x7f0000001000};
+    fr[1 - i] = (uint32_t)prof__model_intern_frame(m, &f);
+  }
+  int64_t si = prof__model_intern_stack(m, fr, 2, 0);
+  prof__model_add_sample(m, prof__model_thread(m, 7, "w"), si, 1, 10);
+  size_t len = 0;
+  char *gz = export_mem(m, PROF__FMT_PPROF, 0, &len);
+  char *text = pprof_text(gz, len);
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "mapping 1 0x400000-0x500000 off 0x0 /usr/bin/app"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "mapping 2 0x7f0000000000-0x7f0000100000 off 0x0 /lib/libc.so.6"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "mapping 1 address 0x401000"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "mapping 2 address 0x7f0000001000"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "thread=\"w\" tid=7"));
+  free(text);
+  free(gz);
+  prof__model_free(m);
+}
+
+/* A script's main and C's main: two sandwich rows that speedscope must
+ * tell apart by name; reading the file back gives the plain names. */
+static void test_speedscope_name_clash(void) {
+  struct prof__model *m = prof__model_new();
+  struct prof__model_frame fs[3] = {
+      {"main", "vm.c", 1, "native", 0, -1, 0},
+      {"main", "s.tiny", 2, "tiny", 0, -1, 0},
+      {"cmp", "s.tiny", 3, "tiny", 0, -1, 0}};
+  uint32_t fr[3];
+  for (int i = 0; i < 3; i++)
+    fr[i] = (uint32_t)prof__model_intern_frame(m, &fs[i]);
+  int64_t si = prof__model_intern_stack(m, fr, 3, 0);
+  prof__model_add_sample(m, prof__model_thread(m, 1, "t"), si, 1, 10);
+  char *ss = export_mem(m, PROF__FMT_SPEEDSCOPE, 0, NULL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(ss, "{\"name\":\"main\",\"file\":\"vm.c\""));
+  CU_ASSERT_PTR_NOT_NULL(strstr(ss, "{\"name\":\"main [tiny]\",\"file\":\"s.tiny\""));
+  CU_ASSERT_PTR_NOT_NULL(strstr(ss, "{\"name\":\"cmp\",")); /* no clash */
+  char *p = tmp_path("clash.speedscope.json");
+  write_all(p, ss, strlen(ss));
+  struct prof__model *back = NULL;
+  char err[256];
+  CU_ASSERT_EQUAL_FATAL(prof__read_profile(p, &back, err, sizeof(err)), 0);
+  CU_ASSERT_EQUAL(back->nframes, 3);
+  for (size_t i = 0; i < back->nframes && i < 3; i++)
+    CU_ASSERT_STRING_EQUAL(back->frames[i].name, fs[i].name);
+  prof__model_free(back);
+  free(ss);
+  prof__model_free(m);
+}
+
 static void test_empty_model(void) {
   struct prof__model *m = prof__model_new();
-  for (unsigned f = PROF__FMT_SPEEDSCOPE; f <= PROF__FMT_PPROF; f <<= 1) {
+  for (unsigned f = PROF__FMT_SPEEDSCOPE; f <= PROF__FMT_LAST; f <<= 1) {
     size_t len = 0;
     char *out = export_mem(m, (enum prof__format)f, 0, &len);
     if (f == PROF__FMT_SPEEDSCOPE) /* activeProfileIndex 0 must exist */
@@ -386,6 +512,12 @@ int main(int argc, char **argv) {
   CU_add_test(s, "golden collapsed", test_golden_collapsed);
   CU_add_test(s, "golden collapsed ns", test_golden_collapsed_ns);
   CU_add_test(s, "golden pprof", test_golden_pprof);
+  CU_add_test(s, "golden html", test_golden_html);
+  CU_add_test(s, "golden svg", test_golden_svg);
+  CU_add_test(s, "svg escaping", test_svg_escaping);
+  CU_add_test(s, "html escaping", test_html_escaping);
+  CU_add_test(s, "pprof main binary first", test_pprof_main_first);
+  CU_add_test(s, "speedscope name clash", test_speedscope_name_clash);
   CU_add_test(s, "empty model", test_empty_model);
   CU_add_test(s, "escaping", test_json_escaping);
   CU_add_test(s, "atomic file", test_export_file);

@@ -1,6 +1,6 @@
 // Renders libprof's d3 export with d3-flame-graph 5 and d3 7 (npm) in
 // Debian's chromium, in d3.html served on 127.0.0.1:
-//   node d3_view.mjs FILE OUTDIR [--name NAME] [--inlined NAME]
+//   node d3_view.mjs FILE OUTDIR [--name NAME] [--inlined NAME] [--managed NAME]
 // Checks: no page or console error; one drawn frame (g.frame) per node of
 // the JSON tree; NAME among the drawn labels; an --inlined frame drawn in
 // d3-flame-graph's aqua (its color for libtype "inlined"). Screenshot to
@@ -50,6 +50,11 @@ try {
     const f = frames.find((x) => x.name === opt.inlined);
     const [r, g, b] = (f ? /rgb\((\d+),(\d+),(\d+)\)/.exec(f.fill).slice(1) : [1, 0, 0]).map(Number);
     check(g === b && g > r, `inlined ${opt.inlined} is ${f && f.fill}, not aqua`);
+  }
+  if (opt.managed) { // libtype "jit": d3-flame-graph's green, not C's red
+    const f = frames.find((x) => x.name === opt.managed);
+    const [r, g, b] = (f ? /rgb\((\d+),(\d+),(\d+)\)/.exec(f.fill).slice(1) : [1, 0, 0]).map(Number);
+    check(g > r && g > b, `managed ${opt.managed} is ${f && f.fill}, not green`);
   }
   await page.screenshot({ path: path.join(outdir, 'd3-flame-graph.png') });
   console.log(`drawn frames: ${frames.length}`);

@@ -63,7 +63,8 @@ export function goPprof(args) {
 }
 
 // `go tool pprof -raw`: samples (count, ns, location ids) and locations
-// (their functions, innermost inlined first).
+// (their functions, innermost inlined first). A managed function's line
+// ends in "(<runtime>:<name>)", its system_name.
 export function pprofRaw(file) {
   const text = goPprof(['-raw', file]);
   const samples = [], locs = new Map();
@@ -77,10 +78,10 @@ export function pprofRaw(file) {
     let m;
     if (section === 'Samples' && (m = /^\s+(\d+)\s+(\d+): ([\d ]+)$/.exec(line))) {
       samples.push({ count: +m[1], ns: +m[2], locs: m[3].trim().split(' ').map(Number) });
-    } else if (section === 'Locations' && (m = /^\s+(\d+): 0x[0-9a-f]+ (?:M=\d+ )?(.*?) (\S*):(\d+) s=\d+$/.exec(line))) {
+    } else if (section === 'Locations' && (m = /^\s+(\d+): 0x[0-9a-f]+ (?:M=\d+ )?(.*?) (\S*):(\d+) s=\d+(?:\(.*\))?$/.exec(line))) {
       cur = [m[2]];
       locs.set(+m[1], cur);
-    } else if (section === 'Locations' && cur && (m = /^\s+(.*?) (\S*):(\d+) s=\d+$/.exec(line))) {
+    } else if (section === 'Locations' && cur && (m = /^\s+(.*?) (\S*):(\d+) s=\d+(?:\(.*\))?$/.exec(line))) {
       cur.push(m[1]);
     }
   }

@@ -10,6 +10,21 @@ static const char *str_or(json_t *o, const char *key, const char *dflt) {
   return json_is_string(v) ? json_string_value(v) : dflt;
 }
 
+/* libprof writes a managed function "<name> [<runtime>]" when another
+ * runtime has a function of the same name (docs/formats.md): the checks
+ * here compare plain names and the runtime field. */
+static void plain_names(json_t *frames) {
+  for (size_t i = 0; i < json_array_size(frames); i++) {
+    json_t *f = json_array_get(frames, i);
+    const char *name = str_or(f, "name", ""), *rt = str_or(f, "runtime", "");
+    size_t nl = strlen(name), rl = strlen(rt);
+    if (rl > 0 && nl > rl + 3 && name[nl - 1] == ']' &&
+        strncmp(name + nl - rl - 3, " [", 2) == 0 &&
+        strncmp(name + nl - rl - 1, rt, rl) == 0)
+      json_object_set_new(f, "name", json_stringn(name, nl - rl - 3));
+  }
+}
+
 static int load_stack(json_t *frames, json_t *sample, double w,
                       struct ss_stack *s) {
   s->n = json_array_size(sample);
@@ -36,6 +51,7 @@ int ss_load(const char *path, struct ss_profile *p) {
     return -1;
   p->doc_ = doc;
   json_t *frames = json_object_get(json_object_get(doc, "shared"), "frames");
+  plain_names(frames);
   json_t *profiles = json_object_get(doc, "profiles");
   p->n = json_array_size(profiles);
   p->threads = calloc(p->n + 1, sizeof(*p->threads));
