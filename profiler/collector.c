@@ -12,6 +12,8 @@
 #include "export/export.h"
 #include "profiler/aggregate.h"
 #include "profiler/build.h"
+#include "profiler/python.h"
+#include "sigpath/python.h"
 #include "sigpath/stats.h"
 #include "profiler/symbolize.h"
 #include "sigpath/thread.h"
@@ -46,7 +48,8 @@ static uint32_t prof__module_of(struct prof__collector *c,
 
 static int prof__sample_cut(const struct prof__sample *smp) {
   return (smp->flags & (PROF__SAMPLE_SLICE_CUT | PROF__SAMPLE_HOOK_CUT |
-                        PROF__SAMPLE_MPCS_CUT | PROF__SAMPLE_BAD_RUNTIME)) != 0;
+                        PROF__SAMPLE_MPCS_CUT | PROF__SAMPLE_BAD_RUNTIME |
+                        PROF__SAMPLE_RUNTIME_TORN)) != 0;
 }
 
 static void prof__collect_one(struct prof__collector *c,
@@ -58,6 +61,8 @@ static void prof__collect_one(struct prof__collector *c,
     PROF__COUNT(unwind_failed);
   int m = prof__merge(smp, c->pcs, c->sps, n, c->s->cfg.keep_internals,
                       c->raw, max, &cut);
+  if (atomic_load_explicit(&prof__py.on, memory_order_acquire))
+    m = prof__python_resolve(c->raw, m, c->s->cfg.keep_internals);
   for (int i = 0; i < m; i++)
     if (c->raw[i].kind != PROF__RAW_MANAGED)
       c->raw[i].id = prof__module_of(c, &c->raw[i]);

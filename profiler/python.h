@@ -1,0 +1,27 @@
+/* CPython 3.11 support, collector side: detection at session start, and
+ * turning the handler's raw Python frames (sigpath/python.h) into named
+ * locations. docs/python.md describes the feature. */
+#ifndef PROF_PROFILER_PYTHON_H
+#define PROF_PROFILER_PYTHON_H
+
+#include "profiler/stack.h"
+
+/* Detects a CPython 3.11 interpreter in this process (its exported
+ * symbols, version and runtime size) and, once per process, registers the
+ * runtime "python" and turns the handler's walk on. Another Python version
+ * gets one line on stderr and native-only profiling; a process that is not
+ * Python is left alone. LIBPROF_PYTHON=0 turns it off. Thread-safe; not
+ * AS-safe. Called by prof_start. */
+PROF__HIDDEN void prof__python_setup(void);
+
+/* Rewrites a merged stack in place: each Python frame's two PCs become one
+ * frame whose PC names a location (code object read now, while the stamp
+ * the handler saw still matches, else marked as gone), and, unless
+ * keep_internals, the interpreter's own native frames between the
+ * innermost and the outermost Python frame are dropped (call machinery,
+ * builtins' internals: its eval frames are already gone by the merge). Returns the new frame count.
+ * Collector thread only; not AS-safe. */
+PROF__HIDDEN int prof__python_resolve(struct prof__rawframe *raw, int m,
+                                      int keep_internals);
+
+#endif

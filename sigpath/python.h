@@ -1,0 +1,51 @@
+/* CPython 3.11 support, handler side: what the handler reads of the
+ * interpreter (set up by profiler/python.c before any session samples it)
+ * and the walk that turns the sampled thread's interpreter frames into
+ * slice records. docs/python.md describes the whole feature. */
+#ifndef PROF_SIGPATH_PYTHON_H
+#define PROF_SIGPATH_PYTHON_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sigpath/sample.h"
+
+/* Written once (profiler/python.c, under its own once-lock) and published
+ * by the release store of `on`; read-only afterwards. */
+struct prof__py {
+  _Atomic int on;
+  int runtime;              /* registered runtime id of "python"        */
+  uintptr_t rt;             /* &_PyRuntime                              */
+  uintptr_t code_type;      /* &PyCode_Type                             */
+  uintptr_t eval_lo, eval_hi; /* _PyEval_EvalFrameDefault (hot part):   */
+                            /* torn frame links occur only in there     */
+};
+PROF__HIDDEN extern struct prof__py prof__py;
+
+/* Python frames use two managed PCs each: the code object's address, then
+ * PROF__PY_PC_TAG | (lasti + 1) << 32 | stamp. The stamp (a hash of the
+ * code's name, file, first line and line table pointers) is checked again
+ * when the collector reads the code object, so a code object freed and
+ * its address reused is never given the new object's name. */
+#define PROF__PY_PC_TAG (1ull << 63)
+#define PROF__PY_PCS 2
+
+/* The stamp of a code object, from its field values. */
+static inline uint32_t prof__py_stamp(uint64_t qualname, uint64_t filename,
+                                      uint64_t linetable, uint32_t firstline) {
+  uint64_t s = qualname * 31 + filename * 17 + linetable + firstline;
+  return (uint32_t)(s ^ s >> 32);
+}
+
+/* If the sampled thread runs CPython 3.11 code (prof__py.on and the
+ * thread has a thread state), adds one PROF__CROSS_ACTIVATION record per
+ * eval activation to smp's slice, at the address of the activation's
+ * _PyCFrame (a local of the native _PyEval_EvalFrameDefault frame running
+ * it), with its Python frames as managed PCs. A link that fails a check
+ * drops that activation's frames and sets PROF__SAMPLE_RUNTIME_TORN.
+ * No CPython call; reads that could fault go through process_vm_readv on
+ * our own pid. pid: ours; pc/sp: the interrupted thread's. PROF__SIGSAFE. */
+PROF__HIDDEN void prof__python_capture(struct prof__sample *smp, pid_t pid);
+
+#endif

@@ -1,0 +1,294 @@
+/* CPython 3.11 frames from the signal handler (sigpath/python.h).
+ *
+ * The sampled thread's PyThreadState comes from the interpreter's own TSS
+ * key (pthread_getspecific: lock-free in glibc, and valid whether or not
+ * the thread holds the GIL). From it, tstate->cframe and each _PyCFrame's
+ * `previous` list the eval activations, innermost first; each cframe is a
+ * local of the native _PyEval_EvalFrameDefault frame that runs it, so its
+ * address is the activation's crossing sp for the merge. The Python frames
+ * of activation i run from cframe[i]->current_frame along `previous` up to
+ * cframe[i+1]->current_frame.
+ *
+ * Which reads are plain loads: memory the thread owns and that cannot be
+ * freed under us. While the thread holds the GIL (tstate_current is its
+ * own) no other thread can free its tstate, data-stack chunks or the
+ * frames in them, and the frames hold their code objects. Everything else
+ * (a thread without the GIL, which finalization may free; generator
+ * frames; stale links in the innermost activation while the interrupted
+ * PC is in the eval loop, where the compiler orders the linking stores
+ * late) is read with process_vm_readv on our own pid, which cannot fault. */
+#include <pthread.h>
+#include <sys/uio.h>
+
+#include "sigpath/python.h"
+#include "sigpath/python311.h"
+#include "sigpath/thread.h"
+
+#define PROF__PY_MAXC 32  /* activations                       */
+#define PROF__PY_MAXF 256 /* frames, all activations together  */
+#define PROF__PY_CHUNKS 8 /* data-stack chunks checked          */
+
+struct prof__py prof__py;
+
+struct prof__pyr {
+  pid_t pid;
+  int direct;             /* the thread holds the GIL                  */
+  int torn_risk;          /* innermost activation, pc in the eval loop */
+  uintptr_t sp, stack_hi; /* the thread's stack, hi 0 = unknown        */
+  int nlive;
+  uintptr_t live_lo[PROF__PY_CHUNKS], live_hi[PROF__PY_CHUNKS];
+};
+
+struct prof__pyact {
+  uintptr_t cf, frame;
+};
+
+PROF__SIGSAFE static uint64_t prof__ld(const unsigned char *b, unsigned off) {
+  uint64_t v;
+  __builtin_memcpy(&v, b + off, sizeof(v));
+  return v;
+}
+
+PROF__SIGSAFE static uint32_t prof__ld32(const unsigned char *b,
+                                         unsigned off) {
+  uint32_t v;
+  __builtin_memcpy(&v, b + off, sizeof(v));
+  return v;
+}
+
+/* Copies n bytes at a: a plain copy if `plain`, else a fault-free one.
+ * Returns 0, or -1 if any byte was unreadable. */
+PROF__SIGSAFE static int prof__py_read(const struct prof__pyr *r, uintptr_t a,
+                                       void *dst, size_t n, int plain) {
+  if (a == 0 || a + n < a)
+    return -1;
+  if (plain) {
+    __builtin_memcpy(dst, (const void *)a, n);
+    return 0;
+  }
+  struct iovec local = {dst, n}, remote = {(void *)a, n};
+  return process_vm_readv(r->pid, &local, 1, &remote, 1, 0) == (ssize_t)n
+             ? 0 : -1;
+}
+
+/* 1 if [a, a+n) is a live part of the thread's frame data stack. */
+PROF__SIGSAFE static int prof__py_live(const struct prof__pyr *r, uintptr_t a,
+                                       size_t n) {
+  for (int i = 0; i < r->nlive; i++)
+    if (a >= r->live_lo[i] && a + n <= r->live_hi[i])
+      return 1;
+  return 0;
+}
+
+/* Notes the live ranges of the data-stack chunks: the current one up to
+ * datastack_top, outer ones up to their saved top (in words). */
+PROF__SIGSAFE static void prof__py_chunks(struct prof__pyr *r, uintptr_t c,
+                                          uintptr_t top) {
+  unsigned char h[PROF__PY_CHUNK_DATA];
+  r->nlive = 0;
+  for (int i = 0; i < PROF__PY_CHUNKS && c; i++) {
+    if (prof__py_read(r, c, h, sizeof(h), r->direct) != 0)
+      return;
+    uintptr_t lo = c + PROF__PY_CHUNK_DATA;
+    uintptr_t hi = i == 0 ? top : lo + 8 * prof__ld(h, PROF__PY_CHUNK_TOP);
+    if (hi < lo)
+      return;
+    r->live_lo[r->nlive] = lo;
+    r->live_hi[r->nlive++] = hi;
+    c = prof__ld(h, PROF__PY_CHUNK_PREVIOUS);
+  }
+}
+
+/* The activations, innermost first, from tstate->cframe to (excluding)
+ * &tstate->root_cframe. They must be aligned, strictly rising stack
+ * addresses above sp that end at the root: else returns -1 (a torn or
+ * foreign chain, which is never walked). */
+PROF__SIGSAFE static int prof__py_cframes(const struct prof__pyr *r,
+                                          uintptr_t cf, uintptr_t root,
+                                          struct prof__pyact *act) {
+  uintptr_t last = r->sp;
+  for (int n = 0; n < PROF__PY_MAXC; n++) {
+    if (cf == root)
+      return n;
+    if ((cf & 7) || cf <= last)
+      return -1;
+    unsigned char b[PROF__PY_CF_SIZE];
+    int plain = r->stack_hi && cf + sizeof(b) <= r->stack_hi;
+    if (prof__py_read(r, cf, b, sizeof(b), plain) != 0)
+      return -1;
+    act[n].cf = cf;
+    act[n].frame = prof__ld(b, PROF__PY_CF_CURRENT);
+    last = cf;
+    cf = prof__ld(b, PROF__PY_CF_PREVIOUS);
+  }
+  return -1;
+}
+
+/* One frame, checked: its code object must be a PyCodeObject and its
+ * instruction inside the code. Writes the two PCs and the code's frame
+ * size in bytes (for the link check); returns the previous frame, or 0
+ * with *bad set. */
+PROF__SIGSAFE static uintptr_t prof__py_frame(const struct prof__pyr *r,
+                                              uintptr_t f, uintptr_t *pcs,
+                                              uintptr_t *fsize, int *bad) {
+  unsigned char fr[PROF__PY_FR_READ], co[PROF__PY_CO_READ];
+  int owned = prof__py_live(r, f, sizeof(fr));
+  int plain = r->direct && !r->torn_risk; /* the chain is sound */
+  *bad = 1;
+  if ((f & 7) ||
+      prof__py_read(r, f, fr, sizeof(fr), plain || (r->direct && owned)) != 0)
+    return 0;
+  unsigned owner = fr[PROF__PY_FR_OWNER];
+  uintptr_t code = prof__ld(fr, PROF__PY_FR_CODE);
+  if (owner > 1 || (owner == 0 && !owned) || (code & 7) ||
+      prof__py_read(r, code, co, sizeof(co), plain) != 0 ||
+      prof__ld(co, PROF__PY_CO_TYPE) != prof__py.code_type)
+    return 0;
+  intptr_t at = (intptr_t)(prof__ld(fr, PROF__PY_FR_PREV_INSTR) -
+                           (code + PROF__PY_CO_CODE));
+  intptr_t lasti = at / 2, size = (intptr_t)prof__ld(co, PROF__PY_CO_SIZE);
+  if ((at & 1) || lasti < -1 || lasti >= size)
+    return 0;
+  pcs[0] = code;
+  pcs[1] = PROF__PY_PC_TAG | (uint64_t)(uint32_t)(lasti + 1) << 32 |
+           prof__py_stamp(prof__ld(co, PROF__PY_CO_QUALNAME),
+                          prof__ld(co, PROF__PY_CO_FILENAME),
+                          prof__ld(co, PROF__PY_CO_LINETABLE),
+                          prof__ld32(co, PROF__PY_CO_FIRSTLINENO));
+  *fsize = 8 * ((uintptr_t)prof__ld32(co, PROF__PY_CO_NLOCALSPLUS) +
+                prof__ld32(co, PROF__PY_CO_STACKSIZE) + PROF__PY_FR_SPECIALS);
+  *bad = lasti == -1 && r->torn_risk ? 2 : 0; /* just pushed: link unproven */
+  return prof__ld(fr, PROF__PY_FR_PREVIOUS);
+}
+
+/* The frames of one activation, from f to (excluding) stop, into pcs.
+ * A frame pushed but not started while the eval loop runs may carry a
+ * stale `previous`: unless the activation ends right there, the link must
+ * be the data-stack push it was (the caller's frame, then its size).
+ * Returns the PCs written, or -1 if the activation fails a check. */
+PROF__SIGSAFE static int prof__py_segment(const struct prof__pyr *r,
+                                          uintptr_t f, uintptr_t stop,
+                                          uintptr_t *pcs, int max) {
+  int n = 0, unproven = 0;
+  uintptr_t pushed = 0, fsize;
+  while (f != stop) {
+    int bad;
+    if (n + PROF__PY_PCS > max)
+      return -1;
+    uintptr_t prev = prof__py_frame(r, f, pcs + n, &fsize, &bad);
+    if (bad == 1)
+      return -1;
+    if (unproven && !(prof__py_live(r, f, PROF__PY_FR_READ) &&
+                      f + fsize == pushed))
+      return -1;
+    unproven = bad == 2 && prev != stop;
+    pushed = f;
+    n += PROF__PY_PCS;
+    f = prev;
+  }
+  return n;
+}
+
+/* The thread's state: 0 if it has none or the interpreter is not running
+ * (before initialization, or finalizing: other threads' states are being
+ * freed). _PyRuntime is static data, always readable. */
+PROF__SIGSAFE static uintptr_t prof__py_tstate(int *holds_gil) {
+  const unsigned char *rt = (const unsigned char *)prof__py.rt;
+  if (prof__ld32(rt, PROF__PY_RT_INITIALIZED) == 0 ||
+      prof__ld(rt, PROF__PY_RT_FINALIZING) != 0 ||
+      prof__ld32(rt, PROF__PY_RT_TSS_INIT) == 0)
+    return 0;
+  /* read the key fresh: a fork child re-creates it */
+  uintptr_t ts = (uintptr_t)pthread_getspecific(
+      (pthread_key_t)prof__ld32(rt, PROF__PY_RT_TSS_KEY));
+  *holds_gil = ts && prof__ld(rt, PROF__PY_RT_TSTATE_CUR) == ts;
+  return ts;
+}
+
+/* Inserts the activations' records (act[0] innermost) into smp's slice,
+ * which is ordered outermost first, by stack address: both describe the
+ * same stack, so address order is call order. If the slice is full, the
+ * outermost records go, as in prof__slice_capture. */
+PROF__SIGSAFE static void prof__py_insert(struct prof__sample *smp,
+                                          const struct prof__pyact *act,
+                                          const uint16_t *off,
+                                          const uint16_t *len, int n) {
+  struct prof__crossing rec[PROF__SAMPLE_SLICE_MAX];
+  uint16_t o[PROF__SAMPLE_SLICE_MAX], l[PROF__SAMPLE_SLICE_MAX];
+  int total = smp->nslice + n, skip = total - PROF__SAMPLE_SLICE_MAX;
+  int i = 0, j = n - 1, k = 0;
+  while (i < smp->nslice || j >= 0) {
+    int theirs = j < 0 || (i < smp->nslice && smp->slice[i].sp > act[j].cf);
+    if (skip-- > 0) {
+      theirs ? i++ : j--;
+      continue;
+    }
+    if (theirs) {
+      rec[k] = smp->slice[i], o[k] = smp->tb_off[i], l[k] = smp->tb_len[i];
+      i++;
+    } else {
+      rec[k] = (struct prof__crossing){PROF__CROSS_ACTIVATION, prof__py.runtime,
+                                       act[j].cf, 0};
+      o[k] = off[j], l[k] = len[j];
+      j--;
+    }
+    k++;
+  }
+  if (total > PROF__SAMPLE_SLICE_MAX)
+    smp->flags |= PROF__SAMPLE_SLICE_CUT | PROF__SAMPLE_SLICE_OUTER;
+  for (i = 0; i < k; i++)
+    smp->slice[i] = rec[i], smp->tb_off[i] = o[i], smp->tb_len[i] = l[i];
+  smp->nslice = (uint16_t)k;
+}
+
+/* Walks every activation's frames into smp->mpcs; an activation failing
+ * a check keeps its record (its native frame is still the interpreter's)
+ * but no frames, and marks the sample. */
+PROF__SIGSAFE static void prof__py_walk(struct prof__sample *smp,
+                                        struct prof__pyr *r,
+                                        const struct prof__pyact *act, int n,
+                                        int risk) {
+  uint16_t off[PROF__PY_MAXC], len[PROF__PY_MAXC];
+  int room = PROF__SAMPLE_MPCS_MAX - smp->nmpcs;
+  if (room > PROF__PY_MAXF * PROF__PY_PCS)
+    room = PROF__PY_MAXF * PROF__PY_PCS;
+  for (int a = 0; a < n; a++) {
+    uintptr_t stop = a + 1 < n ? act[a + 1].frame : 0;
+    r->torn_risk = a == 0 && risk;
+    int got = prof__py_segment(r, act[a].frame, stop, smp->mpcs + smp->nmpcs,
+                               room);
+    if (got < 0) {
+      smp->flags |= room < PROF__PY_PCS ? PROF__SAMPLE_MPCS_CUT
+                                        : PROF__SAMPLE_RUNTIME_TORN;
+      got = 0;
+    }
+    off[a] = smp->nmpcs, len[a] = (uint16_t)got;
+    smp->nmpcs = (uint16_t)(smp->nmpcs + got);
+    room -= got;
+  }
+  prof__py_insert(smp, act, off, len, n);
+}
+
+PROF__SIGSAFE void prof__python_capture(struct prof__sample *smp, pid_t pid) {
+  if (!atomic_load_explicit(&prof__py.on, memory_order_acquire))
+    return;
+  struct prof__pyr r = {.pid = pid, .sp = prof__arch_sp(&smp->regs),
+                        .stack_hi = prof__tls.stack_hi};
+  uintptr_t ts = prof__py_tstate(&r.direct);
+  unsigned char t[PROF__PY_TS_READ];
+  if (!ts || prof__py_read(&r, ts, t, sizeof(t), r.direct) != 0)
+    return;
+  if (r.sp < prof__tls.stack_lo || r.sp >= r.stack_hi)
+    r.stack_hi = 0; /* on another stack (sigaltstack): bounds unknown */
+  prof__py_chunks(&r, prof__ld(t, PROF__PY_TS_CHUNK),
+                  prof__ld(t, PROF__PY_TS_TOP));
+  struct prof__pyact act[PROF__PY_MAXC];
+  int n = prof__py_cframes(&r, prof__ld(t, PROF__PY_TS_CFRAME),
+                           ts + PROF__PY_TS_ROOT_CFRAME, act);
+  if (n < 0) {
+    smp->flags |= PROF__SAMPLE_RUNTIME_TORN;
+    return;
+  }
+  uint64_t pc = prof__arch_pc(&smp->regs);
+  prof__py_walk(smp, &r, act, n, pc >= prof__py.eval_lo && pc < prof__py.eval_hi);
+}
