@@ -46,6 +46,9 @@ static void prof__py_tb_none(void *arg) { /* records come from python_walk.c */
 }
 
 static void prof__py_symbolize(void *arg);
+static void prof__py_dealloc(void *code);
+static void (*prof__py_orig_dealloc)(void *);
+static void prof__py_hook_dealloc(uintptr_t code_type);
 
 /* Checks the interpreter is CPython 3.11 with the layout we know. */
 static int prof__py_check(uintptr_t *rt) {
@@ -100,12 +103,28 @@ static void prof__py_detect(void) {
                                  prof__py_symbolize);
   if (id < 0)
     return;
+  prof__py_hook_dealloc(code_lo);
   prof__py.runtime = id;
   prof__py.rt = rt;
   prof__py.code_type = code_lo;
   prof__py.eval_lo = eval_lo;
   prof__py.eval_hi = eval_hi;
   atomic_store_explicit(&prof__py.on, 1, memory_order_release);
+}
+
+static void prof__py_lock_all(void);
+static void prof__py_unlock_all(void);
+
+/* 3.11 has no code watchers: PyCode_Type's tp_dealloc is replaced (one
+ * aligned pointer store, never undone: the library is never unloaded) by
+ * prof__py_dealloc, which reads a dying code object that samples named.
+ * The lock it takes is held across fork, so a child never inherits it
+ * locked by the collector (which does not exist there). */
+static void prof__py_hook_dealloc(uintptr_t code_type) {
+  void (**slot)(void *) = (void (**)(void *))(code_type + PROF__PY_TYPE_DEALLOC);
+  prof__py_orig_dealloc = *slot;
+  pthread_atfork(prof__py_lock_all, prof__py_unlock_all, prof__py_unlock_all);
+  __atomic_store_n(slot, prof__py_dealloc, __ATOMIC_RELEASE);
 }
 
 void prof__python_setup(void) { pthread_once(&prof__py_once, prof__py_detect); }
@@ -373,4 +392,30 @@ static void prof__py_symbolize(void *arg) {
     a->lineno = (uintptr_t)(l->line > 0 ? l->line : 0);
   }
   pthread_mutex_unlock(&prof__py_lock);
+}
+
+static void prof__py_lock_all(void) { pthread_mutex_lock(&prof__py_lock); }
+static void prof__py_unlock_all(void) { pthread_mutex_unlock(&prof__py_lock); }
+
+/* Runs where CPython frees a code object, with the GIL held, before the
+ * memory is released: a code a sample named is read now, into the cache
+ * the collector looks up (keyed by address and stamp, so a later object
+ * at the same address is told apart). */
+static void prof__py_dealloc(void *code) {
+  uintptr_t a = (uintptr_t)code;
+  for (int i = 0; i < PROF__PY_SEEN_PROBES; i++) {
+    _Atomic uintptr_t *slot = &prof__py_seen[prof__py_seen_slot(a, i)];
+    uintptr_t v = atomic_load_explicit(slot, memory_order_relaxed);
+    if (v == 0)
+      break;
+    if (v != a || !atomic_compare_exchange_strong(slot, &v, PROF__PY_TOMB))
+      continue;
+    unsigned char h[PROF__PY_CO_READ];
+    memcpy(h, code, sizeof(h)); /* alive: it is being deallocated */
+    pthread_mutex_lock(&prof__py_lock);
+    prof__py_find_code(a, (uint32_t)prof__py_code_stamp(h));
+    pthread_mutex_unlock(&prof__py_lock);
+    break;
+  }
+  prof__py_orig_dealloc(code);
 }

@@ -38,6 +38,22 @@ static inline uint32_t prof__py_stamp(uint64_t qualname, uint64_t filename,
   return (uint32_t)(s ^ s >> 32);
 }
 
+/* The code objects samples have named, so that the code-object
+ * deallocation hook (profiler/python.c) reads those that die before the
+ * collector has read them. Open addressing on the address; the handler
+ * inserts with a CAS, the hook replaces a dying entry by a tombstone. A
+ * full set only means later deaths are not read early (their frames then
+ * show as freed, never misnamed). */
+#define PROF__PY_SEEN 16384 /* power of two */
+#define PROF__PY_SEEN_PROBES 8
+#define PROF__PY_TOMB ((uintptr_t)1)
+PROF__HIDDEN extern _Atomic uintptr_t prof__py_seen[PROF__PY_SEEN];
+
+static inline size_t prof__py_seen_slot(uintptr_t code, int probe) {
+  return (((code >> 4) * 0x9e3779b97f4a7c15ull >> 50) + (size_t)probe) &
+         (PROF__PY_SEEN - 1);
+}
+
 /* If the sampled thread runs CPython 3.11 code (prof__py.on and the
  * thread has a thread state), adds one PROF__CROSS_ACTIVATION record per
  * eval activation to smp's slice, at the address of the activation's

@@ -54,6 +54,9 @@
 #define PROF__PY_CO_CODE 0xb8         /* co_code_adaptive              */
 #define PROF__PY_CO_READ 0x90         /* bytes read: up to co_linetable */
 
+/* PyTypeObject */
+#define PROF__PY_TYPE_DEALLOC 0x30    /* tp_dealloc                    */
+
 /* PyBytesObject, PyASCIIObject / PyCompactUnicodeObject */
 #define PROF__PY_BYTES_SIZE 0x10
 #define PROF__PY_BYTES_DATA 0x20

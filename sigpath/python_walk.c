@@ -29,6 +29,7 @@
 #define PROF__PY_CHUNKS 8 /* data-stack chunks checked          */
 
 struct prof__py prof__py;
+_Atomic uintptr_t prof__py_seen[PROF__PY_SEEN];
 
 struct prof__pyr {
   pid_t pid;
@@ -124,6 +125,19 @@ PROF__SIGSAFE static int prof__py_cframes(const struct prof__pyr *r,
   return -1;
 }
 
+/* Adds a sampled code object to prof__py_seen (see there). */
+PROF__SIGSAFE static void prof__py_note_seen(uintptr_t code) {
+  for (int i = 0; i < PROF__PY_SEEN_PROBES; i++) {
+    _Atomic uintptr_t *slot = &prof__py_seen[prof__py_seen_slot(code, i)];
+    uintptr_t v = atomic_load_explicit(slot, memory_order_relaxed);
+    if (v == code)
+      return;
+    if ((v == 0 || v == PROF__PY_TOMB) &&
+        atomic_compare_exchange_strong(slot, &v, code))
+      return;
+  }
+}
+
 /* One frame, checked: its code object must be a PyCodeObject and its
  * instruction inside the code. Writes the two PCs and the code's frame
  * size in bytes (for the link check); returns the previous frame, or 0
@@ -149,6 +163,7 @@ PROF__SIGSAFE static uintptr_t prof__py_frame(const struct prof__pyr *r,
   intptr_t lasti = at / 2, size = (intptr_t)prof__ld(co, PROF__PY_CO_SIZE);
   if ((at & 1) || lasti < -1 || lasti >= size)
     return 0;
+  prof__py_note_seen(code);
   pcs[0] = code;
   pcs[1] = PROF__PY_PC_TAG | (uint64_t)(uint32_t)(lasti + 1) << 32 |
            prof__py_stamp(prof__ld(co, PROF__PY_CO_QUALNAME),
