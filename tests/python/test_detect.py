@@ -1,0 +1,48 @@
+"""Which processes get Python frames.
+Usage: test_detect.py LIBPROF_SO FAKE_3_12 FAKE_3_11_0.
+
+- Another CPython version (a fake that exports _PyRuntime and Py_Version,
+  read at session start) is profiled native-only, with one line saying so.
+- 3.11.0 (before the fix of gh-99729) is refused the same way.
+- A process that is not Python (bash) gets no Python line and a profile.
+- Debian's python3.11 gets Python frames and no such line."""
+import os
+import sys
+
+import pyprof
+
+LIB, FAKE312, FAKE3110 = sys.argv[1:4]
+OUT = os.path.join(os.environ.get("TMPDIR", "/tmp"),
+                   f"libprof_pydetect_{os.getpid()}.json")
+
+
+def profile(args):
+    try:
+        p = pyprof.run(LIB, args, OUT)
+        prof = pyprof.load(OUT)
+    finally:
+        if os.path.exists(OUT):
+            os.unlink(OUT)
+    lines = [ln for ln in p.stderr.splitlines() if "Python" in ln]
+    runtimes = {f.get("runtime") for s, _ in prof.rows() for f in s}
+    return lines, runtimes
+
+
+def expect(args, lines, python):
+    got_lines, runtimes = profile(args)
+    if got_lines != lines or ("python" in runtimes) != python:
+        sys.exit(f"{args}: expected lines {lines}, python frames {python};"
+                 f" got {got_lines}, runtimes {sorted(map(str, runtimes))}")
+
+
+def refused(v):
+    return [f"libprof: Python {v} is not supported (3.11.1 or later 3.11"
+            " only): profiling its native frames only"]
+
+
+expect([FAKE312], refused("3.12.0"), False)
+expect([FAKE3110], refused("3.11.0"), False)
+expect(["/bin/bash", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"],
+       [], False)
+expect([pyprof.PYTHON, "-c", "sum(i*i for i in range(3000000))"], [], True)
+print("ok")
