@@ -131,11 +131,15 @@ void prof__python_setup(void) { pthread_once(&prof__py_once, prof__py_detect); }
 
 /* ---- code objects, read from the collector ---- */
 
-/* What the collector knows of one (code address, stamp): its names and a
- * copy of its line table, or nothing if the object was gone. */
+/* What the collector knows of one code object: its names and a copy of
+ * its line table (or `gone`: it could not be read), and whether it has
+ * died (`death`: prof__py_deaths when its deallocation hook ran). Objects
+ * that had the same address are chained from the newest, by `older`. */
 struct prof__py_code {
   uintptr_t addr;
-  uint32_t stamp;
+  int live;
+  uint32_t death;
+  int64_t older; /* index, or -1 */
   int gone;
   int firstlineno;
   char *name, *file;
@@ -143,15 +147,19 @@ struct prof__py_code {
   size_t nlines;
 };
 
+#define PROF__PY_UNTRACKED UINT32_MAX /* location of an untracked frame */
+
 struct prof__py_loc {
-  uint32_t code; /* index in codes */
+  uint32_t code; /* index in codes, or PROF__PY_UNTRACKED */
   int line;
 };
 
 static pthread_mutex_t prof__py_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct prof__py_code *prof__py_codes;
 static size_t prof__py_ncodes, prof__py_capcodes;
-static struct prof__hash_table prof__py_code_index;
+static struct prof__hash_table prof__py_code_index; /* addr -> heads[] */
+static int64_t *prof__py_heads; /* per address: its newest code entry */
+static size_t prof__py_nheads, prof__py_capheads;
 static struct prof__py_loc *prof__py_locs;
 static size_t prof__py_nlocs, prof__py_caplocs;
 static struct prof__hash_table prof__py_loc_index;
@@ -213,23 +221,12 @@ static char *prof__py_str(uintptr_t a) {
   return out;
 }
 
-/* The stamp of a code object's header, or UINT64_MAX if not a code. */
-static uint64_t prof__py_code_stamp(const unsigned char *h) {
-  if (prof__py_word(h, PROF__PY_CO_TYPE) != prof__py.code_type)
-    return UINT64_MAX;
-  return prof__py_stamp(prof__py_word(h, PROF__PY_CO_QUALNAME),
-                        prof__py_word(h, PROF__PY_CO_FILENAME),
-                        prof__py_word(h, PROF__PY_CO_LINETABLE),
-                        (uint32_t)prof__py_word(h, PROF__PY_CO_FIRSTLINENO));
-}
-
-/* Reads the code object at addr if it still has the stamp the handler
- * saw: its header, then its strings and line table, then its header
- * again, so that a free during the reads is noticed. */
+/* Reads a code object (alive: see prof__py_lookup) into c. The reads
+ * are fault-free all the same. Returns 0, or -1 if it is not readable. */
 static int prof__py_read_code(struct prof__py_code *c) {
-  unsigned char h[PROF__PY_CO_READ], again[PROF__PY_CO_READ], b[PROF__PY_BYTES_DATA];
+  unsigned char h[PROF__PY_CO_READ], b[PROF__PY_BYTES_DATA];
   if (prof__py_peek(c->addr, h, sizeof(h)) != 0 ||
-      prof__py_code_stamp(h) != c->stamp)
+      prof__py_word(h, PROF__PY_CO_TYPE) != prof__py.code_type)
     return -1;
   uintptr_t lt = prof__py_word(h, PROF__PY_CO_LINETABLE);
   c->firstlineno = (int)(uint32_t)prof__py_word(h, PROF__PY_CO_FIRSTLINENO);
@@ -243,9 +240,7 @@ static int prof__py_read_code(struct prof__py_code *c) {
     if (!c->lines || prof__py_peek(lt + PROF__PY_BYTES_DATA, c->lines, c->nlines))
       c->nlines = 0;
   }
-  if (!c->name || !c->file || prof__py_peek(c->addr, again, sizeof(again)) != 0)
-    return -1;
-  return prof__py_code_stamp(again) == c->stamp ? 0 : -1;
+  return c->name && c->file ? 0 : -1;
 }
 
 static int prof__py_varint(const unsigned char *t, size_t n, size_t *i) {
@@ -295,38 +290,70 @@ static int prof__py_line(const unsigned char *t, size_t n, int first,
   return 0;
 }
 
-/* The entry for (addr, stamp), read on first sight. Under the lock. */
-static int64_t prof__py_find_code(uintptr_t addr, uint32_t stamp) {
-  uint64_t h = prof__hash_u64(prof__hash_u64(0, addr), stamp);
+/* The slot of heads[] for addr, created if absent. Under the lock.
+ * Returns -1 on ENOMEM. */
+static int64_t prof__py_head(uintptr_t addr) {
+  uint64_t h = prof__hash_u64(0, addr);
   struct prof__hash_iter it;
   for (prof__hash_find(&prof__py_code_index, h, &it); it.index != UINT32_MAX;
        prof__hash_next(&it))
-    if (prof__py_codes[it.index].addr == addr &&
-        prof__py_codes[it.index].stamp == stamp)
+    if (prof__py_codes[prof__py_heads[it.index]].addr == addr)
       return it.index;
+  return -1;
+}
+
+/* Reads the code object at addr now, as the newest entry of its address
+ * (slot: its heads[] slot, or -1 for a first one). Under the lock. */
+static int64_t prof__py_add_code(uintptr_t addr, int64_t slot) {
   if (prof__grow((void **)&prof__py_codes, &prof__py_capcodes,
-                 prof__py_ncodes + 1, sizeof(*prof__py_codes)) != 0)
+                 prof__py_ncodes + 1, sizeof(*prof__py_codes)) != 0 ||
+      prof__grow((void **)&prof__py_heads, &prof__py_capheads,
+                 prof__py_nheads + 1, sizeof(*prof__py_heads)) != 0)
+    return -1;
+  if (slot < 0 && prof__hash_insert(&prof__py_code_index, prof__hash_u64(0, addr),
+                                    (uint32_t)prof__py_nheads) != 0)
     return -1;
   struct prof__py_code *c = &prof__py_codes[prof__py_ncodes];
   memset(c, 0, sizeof(*c));
-  c->addr = addr, c->stamp = stamp;
-  if (prof__py_read_code(c) != 0) { /* gone: never another object's name */
+  c->addr = addr, c->live = 1, c->older = slot < 0 ? -1 : prof__py_heads[slot];
+  if (prof__py_read_code(c) != 0) {
     free(c->name), free(c->file), free(c->lines);
     c->name = c->file = NULL, c->lines = NULL, c->nlines = 0, c->gone = 1;
   }
-  if (prof__hash_insert(&prof__py_code_index, h, (uint32_t)prof__py_ncodes))
-    return -1;
+  prof__py_heads[slot < 0 ? (int64_t)prof__py_nheads++ : slot] =
+      (int64_t)prof__py_ncodes;
   return (int64_t)prof__py_ncodes++;
+}
+
+/* The code object a frame saw at addr when prof__py_deaths was `seen`:
+ * the first one there to die at or after that number, else the live one
+ * (read now if not yet: no death since means it is still that object,
+ * and the lock keeps the hook, hence the free, waiting). Under the lock. */
+static int64_t prof__py_lookup(uintptr_t addr, uint32_t seen) {
+  int64_t slot = prof__py_head(addr), found = -1;
+  for (int64_t i = slot < 0 ? -1 : prof__py_heads[slot]; i >= 0;
+       i = prof__py_codes[i].older) {
+    const struct prof__py_code *c = &prof__py_codes[i];
+    if (!c->live && (int32_t)(c->death - seen) < 0)
+      break; /* died before the frame was seen, as did all older ones */
+    found = i;
+  }
+  return found >= 0 ? found : prof__py_add_code(addr, slot);
 }
 
 /* The location index of one Python frame (its two PCs), or -1. */
 static int64_t prof__py_locate(uint64_t code_pc, uint64_t info) {
-  int64_t ci = prof__py_find_code(code_pc, (uint32_t)info);
+  int64_t ci = info & PROF__PY_PC_UNTRACKED
+                   ? PROF__PY_UNTRACKED
+                   : prof__py_lookup(code_pc, (uint32_t)info);
   if (ci < 0)
     return -1;
-  const struct prof__py_code *c = &prof__py_codes[ci];
-  int lasti = (int)(uint32_t)(info >> 32 & 0x7fffffffu) - 1;
-  int line = c->gone ? 0 : prof__py_line(c->lines, c->nlines, c->firstlineno, lasti);
+  const struct prof__py_code *c =
+      ci == PROF__PY_UNTRACKED ? NULL : &prof__py_codes[ci];
+  int lasti = (int)(uint32_t)(info >> 32 & 0x3fffffffu) - 1;
+  int line = !c || c->gone
+                 ? 0
+                 : prof__py_line(c->lines, c->nlines, c->firstlineno, lasti);
   uint64_t h = prof__hash_u64(prof__hash_u64(1, (uint64_t)ci), (uint64_t)line);
   struct prof__hash_iter it;
   for (prof__hash_find(&prof__py_loc_index, h, &it); it.index != UINT32_MAX;
@@ -386,9 +413,11 @@ static void prof__py_symbolize(void *arg) {
   pthread_mutex_lock(&prof__py_lock);
   if (a->pc <= prof__py_nlocs) {
     const struct prof__py_loc *l = &prof__py_locs[a->pc - 1];
-    const struct prof__py_code *c = &prof__py_codes[l->code];
-    a->func = c->gone ? "<python code freed before it was read>" : c->name;
-    a->file = c->file;
+    const struct prof__py_code *c =
+        l->code == PROF__PY_UNTRACKED ? NULL : &prof__py_codes[l->code];
+    a->func = !c ? "<python code not tracked>"
+              : c->gone ? "<python code not readable>" : c->name;
+    a->file = c ? c->file : NULL;
     a->lineno = (uintptr_t)(l->line > 0 ? l->line : 0);
   }
   pthread_mutex_unlock(&prof__py_lock);
@@ -398,9 +427,9 @@ static void prof__py_lock_all(void) { pthread_mutex_lock(&prof__py_lock); }
 static void prof__py_unlock_all(void) { pthread_mutex_unlock(&prof__py_lock); }
 
 /* Runs where CPython frees a code object, with the GIL held, before the
- * memory is released: a code a sample named is read now, into the cache
- * the collector looks up (keyed by address and stamp, so a later object
- * at the same address is told apart). */
+ * memory is released: a code a sample named is numbered (and read now if
+ * the collector has not read it yet), so that frames taken before this
+ * death keep its name and later objects at the same address do not. */
 static void prof__py_dealloc(void *code) {
   uintptr_t a = (uintptr_t)code;
   for (int i = 0; i < PROF__PY_SEEN_PROBES; i++) {
@@ -410,10 +439,14 @@ static void prof__py_dealloc(void *code) {
       break;
     if (v != a || !atomic_compare_exchange_strong(slot, &v, PROF__PY_TOMB))
       continue;
-    unsigned char h[PROF__PY_CO_READ];
-    memcpy(h, code, sizeof(h)); /* alive: it is being deallocated */
     pthread_mutex_lock(&prof__py_lock);
-    prof__py_find_code(a, (uint32_t)prof__py_code_stamp(h));
+    int64_t head = prof__py_head(a), ci = head < 0 ? -1 : prof__py_heads[head];
+    if (ci < 0 || !prof__py_codes[ci].live)
+      ci = prof__py_add_code(a, head);
+    if (ci >= 0) {
+      prof__py_codes[ci].live = 0;
+      prof__py_codes[ci].death = (uint32_t)atomic_fetch_add(&prof__py_deaths, 1);
+    }
     pthread_mutex_unlock(&prof__py_lock);
     break;
   }

@@ -24,26 +24,24 @@ struct prof__py {
 PROF__HIDDEN extern struct prof__py prof__py;
 
 /* Python frames use two managed PCs each: the code object's address, then
- * PROF__PY_PC_TAG | (lasti + 1) << 32 | stamp. The stamp (a hash of the
- * code's name, file, first line and line table pointers) is checked again
- * when the collector reads the code object, so a code object freed and
- * its address reused is never given the new object's name. */
+ * PROF__PY_PC_TAG | untracked << 62 | (lasti + 1) << 32 | deaths, where
+ * deaths is prof__py_deaths when the sample was taken. A code object can
+ * be freed, and its address reused, before the collector reads it: the
+ * deallocation hook reads every code object in prof__py_seen as it dies,
+ * numbered by prof__py_deaths, so a frame names the first object at its
+ * address to die at or after its number, or the live one if none has
+ * (docs/python.md, "Code objects"). `untracked`: the code could not be
+ * added to prof__py_seen, so it is never named. */
 #define PROF__PY_PC_TAG (1ull << 63)
+#define PROF__PY_PC_UNTRACKED (1ull << 62)
 #define PROF__PY_PCS 2
-
-/* The stamp of a code object, from its field values. */
-static inline uint32_t prof__py_stamp(uint64_t qualname, uint64_t filename,
-                                      uint64_t linetable, uint32_t firstline) {
-  uint64_t s = qualname * 31 + filename * 17 + linetable + firstline;
-  return (uint32_t)(s ^ s >> 32);
-}
+PROF__HIDDEN extern _Atomic uint64_t prof__py_deaths;
 
 /* The code objects samples have named, so that the code-object
  * deallocation hook (profiler/python.c) reads those that die before the
  * collector has read them. Open addressing on the address; the handler
  * inserts with a CAS, the hook replaces a dying entry by a tombstone. A
- * full set only means later deaths are not read early (their frames then
- * show as freed, never misnamed). */
+ * full set (the handler of codes it cannot hold as untracked). */
 #define PROF__PY_SEEN 16384 /* power of two */
 #define PROF__PY_SEEN_PROBES 8
 #define PROF__PY_TOMB ((uintptr_t)1)

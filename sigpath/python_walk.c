@@ -30,11 +30,13 @@
 
 struct prof__py prof__py;
 _Atomic uintptr_t prof__py_seen[PROF__PY_SEEN];
+_Atomic uint64_t prof__py_deaths;
 
 struct prof__pyr {
   pid_t pid;
   int direct;             /* the thread holds the GIL                  */
   int torn_risk;          /* innermost activation, pc in the eval loop */
+  uint32_t deaths;        /* prof__py_deaths at the sample            */
   uintptr_t sp, stack_hi; /* the thread's stack, hi 0 = unknown        */
   int nlive;
   uintptr_t live_lo[PROF__PY_CHUNKS], live_hi[PROF__PY_CHUNKS];
@@ -125,17 +127,19 @@ PROF__SIGSAFE static int prof__py_cframes(const struct prof__pyr *r,
   return -1;
 }
 
-/* Adds a sampled code object to prof__py_seen (see there). */
-PROF__SIGSAFE static void prof__py_note_seen(uintptr_t code) {
+/* Adds a sampled code object to prof__py_seen (see there). Returns 0, or
+ * PROF__PY_PC_UNTRACKED if the set had no room. */
+PROF__SIGSAFE static uint64_t prof__py_note_seen(uintptr_t code) {
   for (int i = 0; i < PROF__PY_SEEN_PROBES; i++) {
     _Atomic uintptr_t *slot = &prof__py_seen[prof__py_seen_slot(code, i)];
     uintptr_t v = atomic_load_explicit(slot, memory_order_relaxed);
     if (v == code)
-      return;
+      return 0;
     if ((v == 0 || v == PROF__PY_TOMB) &&
         atomic_compare_exchange_strong(slot, &v, code))
-      return;
+      return 0;
   }
+  return PROF__PY_PC_UNTRACKED;
 }
 
 /* One frame, checked: its code object must be a PyCodeObject and its
@@ -163,13 +167,9 @@ PROF__SIGSAFE static uintptr_t prof__py_frame(const struct prof__pyr *r,
   intptr_t lasti = at / 2, size = (intptr_t)prof__ld(co, PROF__PY_CO_SIZE);
   if ((at & 1) || lasti < -1 || lasti >= size)
     return 0;
-  prof__py_note_seen(code);
   pcs[0] = code;
-  pcs[1] = PROF__PY_PC_TAG | (uint64_t)(uint32_t)(lasti + 1) << 32 |
-           prof__py_stamp(prof__ld(co, PROF__PY_CO_QUALNAME),
-                          prof__ld(co, PROF__PY_CO_FILENAME),
-                          prof__ld(co, PROF__PY_CO_LINETABLE),
-                          prof__ld32(co, PROF__PY_CO_FIRSTLINENO));
+  pcs[1] = PROF__PY_PC_TAG | prof__py_note_seen(code) |
+           (uint64_t)((uint32_t)(lasti + 1) & 0x3fffffffu) << 32 | r->deaths;
   *fsize = 8 * ((uintptr_t)prof__ld32(co, PROF__PY_CO_NLOCALSPLUS) +
                 prof__ld32(co, PROF__PY_CO_STACKSIZE) + PROF__PY_FR_SPECIALS);
   *bad = lasti == -1 && r->torn_risk ? 2 : 0; /* just pushed: link unproven */
@@ -289,6 +289,8 @@ PROF__SIGSAFE void prof__python_capture(struct prof__sample *smp, pid_t pid) {
     return;
   struct prof__pyr r = {.pid = pid, .sp = prof__arch_sp(&smp->regs),
                         .stack_hi = prof__tls.stack_hi};
+  /* before any code is read: a death numbered from here on is later */
+  r.deaths = (uint32_t)atomic_load(&prof__py_deaths);
   uintptr_t ts = prof__py_tstate(&r.direct);
   unsigned char t[PROF__PY_TS_READ];
   if (!ts || prof__py_read(&r, ts, t, sizeof(t), r.direct) != 0)
