@@ -27,7 +27,8 @@ need_debs() {
 build_debs=(build-essential cmake pkg-config python3 libunwind-dev libjansson-dev
             libcunit1-dev libdw-dev libelf-dev libprotobuf-c-dev protobuf-c-compiler
             zlib1g-dev binutils)
-test_debs=(libc6-dbg golang-go chromium libgoogle-perftools-dev elfutils)
+test_debs=(libc6-dbg golang-go chromium libgoogle-perftools-dev elfutils
+           python3.11 python3.11-dev libpython3.11-dev)
 
 do_build() {
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

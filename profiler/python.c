@@ -17,7 +17,8 @@
 #include "sigpath/python.h"
 #include "sigpath/python311.h"
 
-static pthread_once_t prof__py_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t prof__py_setup_lock = PTHREAD_MUTEX_INITIALIZER;
+static int prof__py_refused; /* another version, said once */
 static uintptr_t prof__py_text_lo, prof__py_text_hi; /* the interpreter's object */
 static uintptr_t prof__py_str_type, prof__py_bytes_type;
 
@@ -61,6 +62,7 @@ static int prof__py_check(uintptr_t *rt) {
   if (v >= PROF__PY_VERSION_MIN && v <= PROF__PY_VERSION_MAX &&
       rt_hi - *rt == PROF__PY_RUNTIME_SIZE)
     return 0;
+  prof__py_refused = 1;
   snprintf(line, sizeof(line),
            "libprof: Python %lu.%lu.%lu is not supported (3.11.1 or later 3.11 "
            "only): profiling its native frames only\n",
@@ -127,7 +129,14 @@ static void prof__py_hook_dealloc(uintptr_t code_type) {
   __atomic_store_n(slot, prof__py_dealloc, __ATOMIC_RELEASE);
 }
 
-void prof__python_setup(void) { pthread_once(&prof__py_once, prof__py_detect); }
+/* Again at each session start until found (or refused): a libpython
+ * dlopen'ed after one session is found by the next. */
+void prof__python_setup(void) {
+  pthread_mutex_lock(&prof__py_setup_lock);
+  if (!atomic_load(&prof__py.on) && !prof__py_refused)
+    prof__py_detect();
+  pthread_mutex_unlock(&prof__py_setup_lock);
+}
 
 /* ---- code objects, read from the collector ---- */
 

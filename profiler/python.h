@@ -7,8 +7,9 @@
 #include "profiler/stack.h"
 
 /* Detects a CPython 3.11 interpreter in this process (its exported
- * symbols, version and runtime size) and, once per process, registers the
- * runtime "python" and turns the handler's walk on. Another Python version
+ * symbols, version and runtime size) and, the first time one is found,
+ * registers the runtime "python", hooks code deallocation and turns the
+ * handler's walk on. Another Python version
  * gets one line on stderr and native-only profiling; a process that is not
  * Python is left alone. LIBPROF_PYTHON=0 turns it off. Thread-safe; not
  * AS-safe. Called by prof_start. */
