@@ -10,6 +10,11 @@
 #define PROF__PY_VERSION_MAX 0x030bfffful
 #define PROF__PY_RUNTIME_SIZE 0x28b20u   /* sizeof(_PyRuntimeState)     */
 
+/* _PyEval_EvalFrameDefault sets tstate->cframe before the new cframe's
+ * fields within its first bytes: +0x53..+0x65 in python3.11, +0x46..+0x63
+ * in libpython3.11.so (Debian 12). A PC below this offset is an entry. */
+#define PROF__PY_EVAL_ENTRY 0x100
+
 /* _PyRuntimeState */
 #define PROF__PY_RT_INITIALIZED 0x10  /* int                           */
 #define PROF__PY_RT_FINALIZING 0x18   /* PyThreadState *               */

@@ -12,11 +12,15 @@
  * Which reads are plain loads: memory the thread owns and that cannot be
  * freed under us. While the thread holds the GIL (tstate_current is its
  * own) no other thread can free its tstate, data-stack chunks or the
- * frames in them, and the frames hold their code objects. Everything else
- * (a thread without the GIL, which finalization may free; generator
- * frames; stale links in the innermost activation while the interrupted
- * PC is in the eval loop, where the compiler orders the linking stores
- * late) is read with process_vm_readv on our own pid, which cannot fault. */
+ * frames in them, and a frame holds its code object. Everything else is
+ * read with process_vm_readv on our own pid, which cannot fault: a thread
+ * without the GIL (finalization may free its state), and a link that may
+ * be stale. Links go stale only in the innermost activation while the
+ * interrupted PC is in the eval loop, where the compiler orders the
+ * linking stores late: at the loop's entry (tstate->cframe set before the
+ * cframe's fields: that activation is treated as not entered yet) and at
+ * an inline call (the new frame is current before its `previous` is set:
+ * that link is proven by the data-stack layout before it is followed). */
 #include <pthread.h>
 #include <sys/uio.h>
 
@@ -143,15 +147,17 @@ PROF__SIGSAFE static uint64_t prof__py_note_seen(uintptr_t code) {
 }
 
 /* One frame, checked: its code object must be a PyCodeObject and its
- * instruction inside the code. Writes the two PCs and the code's frame
- * size in bytes (for the link check); returns the previous frame, or 0
- * with *bad set. */
+ * instruction inside the code. `trusted`: f came through sound links.
+ * Writes the two PCs and the code's frame size in bytes (for the link
+ * check); returns the previous frame, or 0 with *bad set (2: a frame just
+ * pushed while the eval loop runs, whose `previous` may be stale). */
 PROF__SIGSAFE static uintptr_t prof__py_frame(const struct prof__pyr *r,
-                                              uintptr_t f, uintptr_t *pcs,
-                                              uintptr_t *fsize, int *bad) {
+                                              uintptr_t f, int trusted,
+                                              uintptr_t *pcs, uintptr_t *fsize,
+                                              int *bad) {
   unsigned char fr[PROF__PY_FR_READ], co[PROF__PY_CO_READ];
   int owned = prof__py_live(r, f, sizeof(fr));
-  int plain = r->direct && !r->torn_risk; /* the chain is sound */
+  int plain = r->direct && trusted;
   *bad = 1;
   if ((f & 7) ||
       prof__py_read(r, f, fr, sizeof(fr), plain || (r->direct && owned)) != 0)
@@ -190,7 +196,7 @@ PROF__SIGSAFE static int prof__py_segment(const struct prof__pyr *r,
     int bad;
     if (n + PROF__PY_PCS > max)
       return -1;
-    uintptr_t prev = prof__py_frame(r, f, pcs + n, &fsize, &bad);
+    uintptr_t prev = prof__py_frame(r, f, !unproven, pcs + n, &fsize, &bad);
     if (bad == 1)
       return -1;
     if (unproven && !(prof__py_live(r, f, PROF__PY_FR_READ) &&
@@ -262,7 +268,7 @@ PROF__SIGSAFE static void prof__py_insert(struct prof__sample *smp,
 PROF__SIGSAFE static void prof__py_walk(struct prof__sample *smp,
                                         struct prof__pyr *r,
                                         const struct prof__pyact *act, int n,
-                                        int risk) {
+                                        int risk /* 0, 1 in eval, 2 entry */) {
   uint16_t off[PROF__PY_MAXC], len[PROF__PY_MAXC];
   int room = PROF__SAMPLE_MPCS_MAX - smp->nmpcs;
   if (room > PROF__PY_MAXF * PROF__PY_PCS)
@@ -270,8 +276,10 @@ PROF__SIGSAFE static void prof__py_walk(struct prof__sample *smp,
   for (int a = 0; a < n; a++) {
     uintptr_t stop = a + 1 < n ? act[a + 1].frame : 0;
     r->torn_risk = a == 0 && risk;
-    int got = prof__py_segment(r, act[a].frame, stop, smp->mpcs + smp->nmpcs,
-                               room);
+    int got = a == 0 && risk == 2 /* entering: not linked yet */
+                  ? 0
+                  : prof__py_segment(r, act[a].frame, stop,
+                                     smp->mpcs + smp->nmpcs, room);
     if (got < 0) {
       smp->flags |= room < PROF__PY_PCS ? PROF__SAMPLE_MPCS_CUT
                                         : PROF__SAMPLE_RUNTIME_TORN;
@@ -307,5 +315,8 @@ PROF__SIGSAFE void prof__python_capture(struct prof__sample *smp, pid_t pid) {
     return;
   }
   uint64_t pc = prof__arch_pc(&smp->regs);
-  prof__py_walk(smp, &r, act, n, pc >= prof__py.eval_lo && pc < prof__py.eval_hi);
+  int risk = pc < prof__py.eval_lo || pc >= prof__py.eval_hi ? 0
+             : pc < prof__py.eval_lo + PROF__PY_EVAL_ENTRY   ? 2
+                                                             : 1;
+  prof__py_walk(smp, &r, act, n, risk);
 }
