@@ -107,16 +107,19 @@ PROF__SIGSAFE static void prof__py_chunks(struct prof__pyr *r, uintptr_t c,
 }
 
 /* The activations, innermost first, from tstate->cframe to (excluding)
- * &tstate->root_cframe. They must be aligned, strictly rising stack
- * addresses above sp that end at the root: else returns -1 (a torn or
- * foreign chain, which is never walked). */
+ * &tstate->root_cframe, at most PROF__PY_MAXC of them; act[n] is then the
+ * next one (its frame ends act[n - 1]) and *cut is set. They must be
+ * aligned, strictly rising stack addresses above sp that end at the root
+ * or at the cut: else returns -1 (a torn or foreign chain, never walked). */
 PROF__SIGSAFE static int prof__py_cframes(const struct prof__pyr *r,
                                           uintptr_t cf, uintptr_t root,
-                                          struct prof__pyact *act) {
+                                          struct prof__pyact *act, int *cut) {
   uintptr_t last = r->sp;
-  for (int n = 0; n < PROF__PY_MAXC; n++) {
-    if (cf == root)
+  for (int n = 0; n <= PROF__PY_MAXC; n++) {
+    if (cf == root) {
+      act[n].frame = 0; /* the outermost activation ends at NULL */
       return n;
+    }
     if ((cf & 7) || cf <= last)
       return -1;
     unsigned char b[PROF__PY_CF_SIZE];
@@ -128,7 +131,8 @@ PROF__SIGSAFE static int prof__py_cframes(const struct prof__pyr *r,
     last = cf;
     cf = prof__ld(b, PROF__PY_CF_PREVIOUS);
   }
-  return -1;
+  *cut = 1;
+  return PROF__PY_MAXC;
 }
 
 /* Adds a sampled code object to prof__py_seen (see there). Returns 0, or
@@ -186,16 +190,20 @@ PROF__SIGSAFE static uintptr_t prof__py_frame(const struct prof__pyr *r,
  * A frame pushed but not started while the eval loop runs may carry a
  * stale `previous`: unless the activation ends right there, the link must
  * be the data-stack push it was (the caller's frame, then its size).
- * Returns the PCs written, or -1 if the activation fails a check. */
+ * Returns the PCs written (the innermost ones, with *full set, if max was
+ * reached first), or -1 if the activation fails a check. */
 PROF__SIGSAFE static int prof__py_segment(const struct prof__pyr *r,
                                           uintptr_t f, uintptr_t stop,
-                                          uintptr_t *pcs, int max) {
+                                          uintptr_t *pcs, int max,
+                                          int *full) {
   int n = 0, unproven = 0;
   uintptr_t pushed = 0, fsize;
   while (f != stop) {
     int bad;
-    if (n + PROF__PY_PCS > max)
-      return -1;
+    if (n + PROF__PY_PCS > max) {
+      *full = 1;
+      return n;
+    }
     uintptr_t prev = prof__py_frame(r, f, !unproven, pcs + n, &fsize, &bad);
     if (bad == 1)
       return -1;
@@ -264,32 +272,33 @@ PROF__SIGSAFE static void prof__py_insert(struct prof__sample *smp,
 
 /* Walks every activation's frames into smp->mpcs; an activation failing
  * a check keeps its record (its native frame is still the interpreter's)
- * but no frames, and marks the sample. */
+ * but no frames, and marks the sample. When the PC budget runs out, the
+ * outer activations are left out and the sample is cut there. */
 PROF__SIGSAFE static void prof__py_walk(struct prof__sample *smp,
                                         struct prof__pyr *r,
                                         const struct prof__pyact *act, int n,
                                         int risk /* 0, 1 in eval, 2 entry */) {
   uint16_t off[PROF__PY_MAXC], len[PROF__PY_MAXC];
-  int room = PROF__SAMPLE_MPCS_MAX - smp->nmpcs;
+  int room = PROF__SAMPLE_MPCS_MAX - smp->nmpcs, full = 0, a;
   if (room > PROF__PY_MAXF * PROF__PY_PCS)
     room = PROF__PY_MAXF * PROF__PY_PCS;
-  for (int a = 0; a < n; a++) {
-    uintptr_t stop = a + 1 < n ? act[a + 1].frame : 0;
+  for (a = 0; a < n && !full; a++) {
     r->torn_risk = a == 0 && risk;
     int got = a == 0 && risk == 2 /* entering: not linked yet */
                   ? 0
-                  : prof__py_segment(r, act[a].frame, stop,
-                                     smp->mpcs + smp->nmpcs, room);
+                  : prof__py_segment(r, act[a].frame, act[a + 1].frame,
+                                     smp->mpcs + smp->nmpcs, room, &full);
     if (got < 0) {
-      smp->flags |= room < PROF__PY_PCS ? PROF__SAMPLE_MPCS_CUT
-                                        : PROF__SAMPLE_RUNTIME_TORN;
+      smp->flags |= PROF__SAMPLE_RUNTIME_TORN;
       got = 0;
     }
     off[a] = smp->nmpcs, len[a] = (uint16_t)got;
     smp->nmpcs = (uint16_t)(smp->nmpcs + got);
     room -= got;
   }
-  prof__py_insert(smp, act, off, len, n);
+  if (full)
+    smp->flags |= PROF__SAMPLE_MPCS_CUT | PROF__SAMPLE_SLICE_OUTER;
+  prof__py_insert(smp, act, off, len, a);
 }
 
 PROF__SIGSAFE void prof__python_capture(struct prof__sample *smp, pid_t pid) {
@@ -307,13 +316,15 @@ PROF__SIGSAFE void prof__python_capture(struct prof__sample *smp, pid_t pid) {
     r.stack_hi = 0; /* on another stack (sigaltstack): bounds unknown */
   prof__py_chunks(&r, prof__ld(t, PROF__PY_TS_CHUNK),
                   prof__ld(t, PROF__PY_TS_TOP));
-  struct prof__pyact act[PROF__PY_MAXC];
-  int n = prof__py_cframes(&r, prof__ld(t, PROF__PY_TS_CFRAME),
-                           ts + PROF__PY_TS_ROOT_CFRAME, act);
+  struct prof__pyact act[PROF__PY_MAXC + 1];
+  int cut = 0, n = prof__py_cframes(&r, prof__ld(t, PROF__PY_TS_CFRAME),
+                                    ts + PROF__PY_TS_ROOT_CFRAME, act, &cut);
   if (n < 0) {
     smp->flags |= PROF__SAMPLE_RUNTIME_TORN;
     return;
   }
+  if (cut) /* outer activations not read: their eval frames cannot be placed */
+    smp->flags |= PROF__SAMPLE_SLICE_CUT | PROF__SAMPLE_SLICE_OUTER;
   uint64_t pc = prof__arch_pc(&smp->regs);
   int risk = pc < prof__py.eval_lo || pc >= prof__py.eval_hi ? 0
              : pc < prof__py.eval_lo + PROF__PY_EVAL_ENTRY   ? 2
