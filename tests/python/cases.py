@@ -8,6 +8,7 @@ import json
 import signal
 import sys
 import threading
+import time
 
 
 def probe():
@@ -100,6 +101,25 @@ def case_ctypes():
     arr = (ctypes.c_int * 8)(*range(8, 0, -1))
     cb = CMP(lambda a, b: compare(a, b))  # at:lambda
     libc.qsort(arr, 8, ctypes.sizeof(ctypes.c_int), cb)  # at:case_ctypes
+
+
+def sleeper(ready):
+    ready.set()
+    time.sleep(1)  # at:sleeper
+
+
+def case_sleep():  # a sample while the GIL is released, sent by another thread
+    ready, target = threading.Event(), threading.get_ident()
+
+    def kick():
+        ready.wait()
+        time.sleep(0.2)
+        signal.pthread_kill(target, signal.SIGPROF)
+
+    t = threading.Thread(target=kick)
+    t.start()
+    sleeper(ready)  # at:case_sleep
+    t.join()
 
 
 def main():

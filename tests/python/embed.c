@@ -1,11 +1,15 @@
 /* A C program embedding CPython 3.11 (libpython3.11) and profiling itself
  * through the public API: Python calls the host's C function host.call,
- * which calls back into Python; the callback raises one sample. The test
- * (test_embed.py) checks that sample's exact merged stack.
+ * which calls back into Python; the callback raises one sample. From
+ * there a thread that never runs Python raises another, while this one
+ * holds the GIL (the GIL holder's state must not be taken for its own).
+ * The test (test_embed.py) checks both samples' exact merged stacks.
  * Usage: embed OUT.json */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "libprof.h"
@@ -16,6 +20,7 @@ static const char script[] =
     "    signal.pthread_kill(threading.get_ident(), signal.SIGPROF)\n"
     "def callback():\n"
     "    probe()\n"
+    "    host.native_thread()\n"
     "def work():\n"
     "    host.call(callback)\n"
     "work()\n";
@@ -31,8 +36,25 @@ static PyObject *host_call(PyObject *self, PyObject *fn) {
   return host_callback(fn);
 }
 
-static PyMethodDef host_methods[] = {{"call", host_call, METH_O, NULL},
-                                     {NULL, NULL, 0, NULL}};
+__attribute__((noinline)) static void *native_worker(void *arg) {
+  (void)arg;
+  pthread_kill(pthread_self(), SIGPROF);
+  __asm__ volatile("" ::: "memory");
+  return NULL;
+}
+
+static PyObject *host_native_thread(PyObject *self, PyObject *unused) {
+  (void)self, (void)unused;
+  pthread_t t;
+  if (pthread_create(&t, NULL, native_worker, NULL) == 0)
+    pthread_join(t, NULL); /* the GIL stays held: that is the point */
+  Py_RETURN_NONE;
+}
+
+static PyMethodDef host_methods[] = {
+    {"call", host_call, METH_O, NULL},
+    {"native_thread", host_native_thread, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL}};
 static struct PyModuleDef host_module = {PyModuleDef_HEAD_INIT, "host", NULL,
                                          -1, host_methods};
 

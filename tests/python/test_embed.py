@@ -1,5 +1,6 @@
 """A C program embedding libpython3.11 and calling prof_start itself sees
-its own C frames around the Python ones, in call order.
+its own C frames around the Python ones, in call order; its thread that
+never runs Python has native frames only.
 Usage: test_embed.py EMBED_PROGRAM."""
 import os
 import subprocess
@@ -15,6 +16,7 @@ EXPECTED = ["embed", "libc.so.6", "main", "run_script", LIBPY,
             "<module>@<embedded>", "work@<embedded>", "host_call",
             "host_callback", "callback@<embedded>", "probe@<embedded>",
             LIBPY, "libc.so.6"]
+NATIVE = ["libc.so.6", "native_worker", "libc.so.6"]  # never ran Python
 
 
 def shape(prof, stack):
@@ -25,7 +27,7 @@ def shape(prof, stack):
         item = pyprof.shape(prof, [f], None)[0]
         own = "module" in f and mods[f["module"]]["path"] == PROG
         if own and f["name"] in ("main", "run_script", "host_call",
-                                 "host_callback"):
+                                 "host_callback", "native_worker"):
             item = f["name"]
         if not out or out[-1] != item:
             out.append(item)
@@ -42,11 +44,12 @@ def main():
     finally:
         if os.path.exists(OUT):
             os.unlink(OUT)
-    got = [shape(prof, s) for s, _ in prof.rows()
-           if "probe" in prof.names(s)]
-    if got != [EXPECTED]:
-        sys.exit(f"expected one sample\n  {EXPECTED}\ngot\n  {got}")
-    print("ok:", " > ".join(EXPECTED))
+    for mark, want in (("probe", EXPECTED), ("native_worker", NATIVE)):
+        got = [shape(prof, s) for s, _ in prof.rows()
+               if mark in prof.names(s)]
+        if got != [want]:
+            sys.exit(f"expected one sample\n  {want}\ngot\n  {got}")
+        print("ok:", " > ".join(want))
 
 
 main()

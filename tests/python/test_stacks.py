@@ -37,6 +37,7 @@ EXPECTED = {
                 "Handle._run@events.py",
                 "_asyncio.cpython-311-x86_64-linux-gnu.so",
                 at("middle"), at("leaf")],
+    "sleep": [at("case_sleep"), at("sleeper")],
     "exec": [at("case_exec"), "<module>@<dyn>", "dyn_fn@<dyn>"],
     "ctypes": [at("case_ctypes"), "_ctypes.cpython-311-x86_64-linux-gnu.so",
                "libffi.so.8", "libc.so.6", "libffi.so.8",
@@ -53,6 +54,8 @@ def expected(case):
         return (["libc.so.6", "python3.11", "Thread._bootstrap@threading.py",
                  "Thread._bootstrap_inner@threading.py",
                  "Thread.run@threading.py", at("worker")] + LEAF)
+    if case == "sleep":  # in time.sleep, the GIL released
+        return START + TOP + EXPECTED[case] + ["python3.11", "libc.so.6"]
     return START + TOP + EXPECTED[case] + LEAF
 
 
@@ -67,8 +70,9 @@ def main():
     finally:
         if os.path.exists(out):
             os.unlink(out)
+    mark = "sleeper" if CASE == "sleep" else "probe"
     got = [pyprof.shape(prof, s, SRC) for s, _ in prof.rows()
-           if "probe" in prof.names(s)]
+           if mark in prof.names(s)]
     want = expected(CASE)
     if got != [want]:
         sys.exit(f"{CASE}: expected one sample\n  {want}\ngot\n  {got}")
