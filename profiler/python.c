@@ -94,6 +94,9 @@ static void prof__py_detect(void) {
   uintptr_t rt, code_lo, code_hi, eval_lo, eval_hi, hi;
   if (getenv("LIBPROF_PYTHON") && strcmp(getenv("LIBPROF_PYTHON"), "0") == 0)
     return;
+#if !defined(__x86_64__) /* python311.h: the offsets and entry window */
+  return;                 /* were measured on x86-64 only */
+#endif
   if (prof__py_check(&rt) != 0 ||
       prof__py_sym("PyCode_Type", &code_lo, &code_hi) != 0 ||
       prof__py_sym("PyUnicode_Type", &prof__py_str_type, &hi) != 0 ||

@@ -1,5 +1,6 @@
 """Stress: CPython 3.11 under libprof at 1 kHz with threads, exceptions,
-generators, exec'd code and hashlib. Usage: test_stress.py LIBPROF_SO.
+generators, exec'd code and hashlib. Usage: test_stress.py LIBPROF_SO MODE
+(cpu, or wall: every thread sampled, those waiting for the GIL too).
 
 Must not crash, and no frame may carry a wrong name: a frame of
 stress.py names the function whose lines contain its line; a frame of
@@ -13,7 +14,7 @@ import sys
 
 import pyprof
 
-LIB = sys.argv[1]
+LIB, MODE = sys.argv[1], sys.argv[2]
 SRC = os.path.join(pyprof.HERE, "stress.py")
 OUT = os.path.join(os.environ.get("TMPDIR", "/tmp"),
                    f"libprof_pystress_{os.getpid()}.json")
@@ -55,7 +56,8 @@ def check_caller(f, caller):
 def main():
     try:
         pyprof.run(LIB, [pyprof.PYTHON, SRC, "4"], OUT,
-                   env={"LIBPROF_HZ": "1000"}, timeout=300)
+                   env={"LIBPROF_HZ": "1000", "LIBPROF_MODE": MODE},
+                   timeout=300)
         prof = pyprof.load(OUT)
     finally:
         if os.path.exists(OUT):
