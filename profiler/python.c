@@ -272,11 +272,8 @@ static int prof__py_svarint(const unsigned char *t, size_t n, size_t *i) {
   return v & 1 ? -(v >> 1) : v >> 1;
 }
 
-/* The line of code unit lasti, from a 3.11 co_linetable (the format of
- * CPython's Objects/locations.md): entries of (b & 7) + 1 code units with
- * a line delta by kind (b >> 3 & 15). 0 if unknown. */
-static int prof__py_line(const unsigned char *t, size_t n, int first,
-                         int lasti) {
+int prof__python_line(const unsigned char *t, size_t n, int first,
+                      int lasti) {
   int line = first, addr = 0;
   size_t i = 0;
   if (lasti < 0)
@@ -365,7 +362,7 @@ static int64_t prof__py_locate(uint64_t code_pc, uint64_t info) {
   int lasti = (int)(uint32_t)(info >> 32 & 0x3fffffffu) - 1;
   int line = !c || c->gone
                  ? 0
-                 : prof__py_line(c->lines, c->nlines, c->firstlineno, lasti);
+                 : prof__python_line(c->lines, c->nlines, c->firstlineno, lasti);
   uint64_t h = prof__hash_u64(prof__hash_u64(1, (uint64_t)ci), (uint64_t)line);
   struct prof__hash_iter it;
   for (prof__hash_find(&prof__py_loc_index, h, &it); it.index != UINT32_MAX;

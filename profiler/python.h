@@ -4,6 +4,8 @@
 #ifndef PROF_PROFILER_PYTHON_H
 #define PROF_PROFILER_PYTHON_H
 
+#include <stddef.h>
+
 #include "profiler/stack.h"
 
 /* Detects a CPython 3.11 interpreter in this process (its exported
@@ -24,5 +26,13 @@ PROF__HIDDEN void prof__python_setup(void);
  * Collector thread only; not AS-safe. */
 PROF__HIDDEN int prof__python_resolve(struct prof__rawframe *raw, int m,
                                       int keep_internals);
+
+/* The line of code unit lasti (-1: not started, the first line) of a code
+ * object with line table t (n bytes of a 3.11 co_linetable, the format of
+ * CPython's Objects/locations.md: entries of (b & 7) + 1 code units with a
+ * line delta by kind b >> 3 & 15) and first line `first`; 0 if the
+ * instruction has no line. Pure; thread-safe. */
+PROF__HIDDEN int prof__python_line(const unsigned char *t, size_t n, int first,
+                                   int lasti);
 
 #endif
