@@ -210,6 +210,9 @@ static int prof__misc_opts(struct prof__cfgctx *x, const struct prof_options *o,
   if (!err)
     err = prof__name_opt(x, NULL, "LIBPROF_FORK", forks, 2, 0,
                          "follow or stop", &c->fork_stop);
+  if (!err)
+    err = prof__name_opt(x, NULL, "LIBPROF_PYTHON", bools, 2, 1, "0 or 1",
+                         &c->python);
   int q = o ? o->quiet : 0;
   c->quiet = q ? q > 0 : prof__env("LIBPROF_QUIET") != NULL;
   return err;

@@ -19,6 +19,7 @@
 
 static pthread_mutex_t prof__py_setup_lock = PTHREAD_MUTEX_INITIALIZER;
 static int prof__py_refused; /* another version, said once */
+static int prof__py_found;   /* set up: prof__py's fields are valid */
 static uintptr_t prof__py_text_lo, prof__py_text_hi; /* the interpreter's object */
 static uintptr_t prof__py_str_type, prof__py_bytes_type;
 
@@ -92,8 +93,6 @@ static int prof__py_object(struct dl_phdr_info *info, size_t size, void *at) {
 
 static void prof__py_detect(void) {
   uintptr_t rt, code_lo, code_hi, eval_lo, eval_hi, hi;
-  if (getenv("LIBPROF_PYTHON") && strcmp(getenv("LIBPROF_PYTHON"), "0") == 0)
-    return;
 #if !defined(__x86_64__) /* python311.h: the offsets and entry window */
   return;                 /* were measured on x86-64 only */
 #endif
@@ -114,7 +113,7 @@ static void prof__py_detect(void) {
   prof__py.code_type = code_lo;
   prof__py.eval_lo = eval_lo;
   prof__py.eval_hi = eval_hi;
-  atomic_store_explicit(&prof__py.on, 1, memory_order_release);
+  prof__py_found = 1;
 }
 
 static void prof__py_lock_all(void);
@@ -132,12 +131,14 @@ static void prof__py_hook_dealloc(uintptr_t code_type) {
   __atomic_store_n(slot, prof__py_dealloc, __ATOMIC_RELEASE);
 }
 
-/* Again at each session start until found (or refused): a libpython
+/* Looked for at each session start until found (or refused): a libpython
  * dlopen'ed after one session is found by the next. */
-void prof__python_setup(void) {
+void prof__python_setup(int enable) {
   pthread_mutex_lock(&prof__py_setup_lock);
-  if (!atomic_load(&prof__py.on) && !prof__py_refused)
+  if (enable && !prof__py_found && !prof__py_refused)
     prof__py_detect();
+  atomic_store_explicit(&prof__py.on, enable && prof__py_found,
+                        memory_order_release);
   pthread_mutex_unlock(&prof__py_setup_lock);
 }
 

@@ -8,14 +8,15 @@
 
 #include "profiler/stack.h"
 
-/* Detects a CPython 3.11 interpreter in this process (its exported
- * symbols, version and runtime size) and, the first time one is found,
- * registers the runtime "python", hooks code deallocation and turns the
- * handler's walk on. Another Python version
+/* With `enable` (LIBPROF_PYTHON, default 1), detects a CPython 3.11
+ * interpreter in this process (its exported symbols, version and runtime
+ * size), the first time one is found registers the runtime "python" and
+ * hooks code deallocation, and turns the handler's walk on; without,
+ * turns it off. Another Python version
  * gets one line on stderr and native-only profiling; a process that is not
- * Python is left alone. LIBPROF_PYTHON=0 turns it off. Thread-safe; not
- * AS-safe. Called by prof_start. */
-PROF__HIDDEN void prof__python_setup(void);
+ * Python is left alone. Thread-safe; not AS-safe. Called at session
+ * start, before the signal is armed. */
+PROF__HIDDEN void prof__python_setup(int enable);
 
 /* Rewrites a merged stack in place: each Python frame's two PCs become one
  * frame whose PC names a location (code object read now, while the stamp

@@ -109,7 +109,7 @@ static void prof__uninstall(struct prof__session *s) {
 
 static int prof__open(struct prof__session *s) {
   struct prof__sampler *sp = &s->sampler;
-  prof__python_setup(); /* CPython 3.11 frames, if this is Python */
+  prof__python_setup(s->cfg.python); /* CPython 3.11, if this is Python */
   sp->gen = ++prof__generation;
   sp->pid = getpid();
   sp->wall = s->cfg.mode == PROF__MODE_WALL;

@@ -5,7 +5,9 @@ Usage: test_detect.py LIBPROF_SO FAKE_3_12 FAKE_3_11_0.
   read at session start) is profiled native-only, with one line saying so.
 - 3.11.0 (before the fix of gh-99729) is refused the same way.
 - A process that is not Python (bash) gets no Python line and a profile.
-- Debian's python3.11 gets Python frames and no such line."""
+- Debian's python3.11 gets Python frames and no such line; with
+  LIBPROF_PYTHON=0 native frames only; LIBPROF_PYTHON=maybe is refused
+  with one line, and the program's exit status is unchanged."""
 import os
 import sys
 
@@ -16,9 +18,9 @@ OUT = os.path.join(os.environ.get("TMPDIR", "/tmp"),
                    f"libprof_pydetect_{os.getpid()}.json")
 
 
-def profile(args):
+def profile(args, env=None):
     try:
-        p = pyprof.run(LIB, args, OUT)
+        p = pyprof.run(LIB, args, OUT, env)
         prof = pyprof.load(OUT)
     finally:
         if os.path.exists(OUT):
@@ -28,8 +30,8 @@ def profile(args):
     return lines, runtimes
 
 
-def expect(args, lines, python):
-    got_lines, runtimes = profile(args)
+def expect(args, lines, python, env=None):
+    got_lines, runtimes = profile(args, env)
     if got_lines != lines or ("python" in runtimes) != python:
         sys.exit(f"{args}: expected lines {lines}, python frames {python};"
                  f" got {got_lines}, runtimes {sorted(map(str, runtimes))}")
@@ -44,5 +46,13 @@ expect([FAKE312], refused("3.12.0"), False)
 expect([FAKE3110], refused("3.11.0"), False)
 expect(["/bin/bash", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"],
        [], False)
-expect([pyprof.PYTHON, "-c", "sum(i*i for i in range(3000000))"], [], True)
+BUSY = [pyprof.PYTHON, "-c", "sum(i*i for i in range(3000000))"]
+expect(BUSY, [], True)
+expect(BUSY, [], False, {"LIBPROF_PYTHON": "0"})
+p = pyprof.run(LIB, [pyprof.PYTHON, "-c", "raise SystemExit(3)"], OUT,
+               {"LIBPROF_PYTHON": "maybe"}, check=False)
+want = ['libprof: LIBPROF_PYTHON="maybe" is invalid: expected 0 or 1; '
+        'profiling is off']
+if p.returncode != 3 or p.stderr.splitlines() != want or os.path.exists(OUT):
+    sys.exit(f"LIBPROF_PYTHON=maybe: status {p.returncode}, {p.stderr!r}")
 print("ok")
