@@ -220,9 +220,12 @@ PROF__SIGSAFE static int prof__py_segment(const struct prof__pyr *r,
 
 /* The thread's state: 0 if it has none or the interpreter is not running
  * (before initialization, or finalizing: other threads' states are being
- * freed). _PyRuntime is static data, always readable. */
-PROF__SIGSAFE static uintptr_t prof__py_tstate(int *holds_gil) {
+ * freed); *current: tstate_current. _PyRuntime is static data, always
+ * readable. */
+PROF__SIGSAFE static uintptr_t prof__py_tstate(int *holds_gil,
+                                               uintptr_t *current) {
   const unsigned char *rt = (const unsigned char *)prof__py.rt;
+  *current = 0, *holds_gil = 0;
   if (prof__ld32(rt, PROF__PY_RT_INITIALIZED) == 0 ||
       prof__ld(rt, PROF__PY_RT_FINALIZING) != 0 ||
       prof__ld32(rt, PROF__PY_RT_TSS_INIT) == 0)
@@ -230,7 +233,8 @@ PROF__SIGSAFE static uintptr_t prof__py_tstate(int *holds_gil) {
   /* read the key fresh: a fork child re-creates it */
   uintptr_t ts = (uintptr_t)pthread_getspecific(
       (pthread_key_t)prof__ld32(rt, PROF__PY_RT_TSS_KEY));
-  *holds_gil = ts && prof__ld(rt, PROF__PY_RT_TSTATE_CUR) == ts;
+  *current = prof__ld(rt, PROF__PY_RT_TSTATE_CUR);
+  *holds_gil = ts && *current == ts;
   return ts;
 }
 
@@ -301,23 +305,32 @@ PROF__SIGSAFE static void prof__py_walk(struct prof__sample *smp,
   prof__py_insert(smp, act, off, len, a);
 }
 
-PROF__SIGSAFE void prof__python_capture(struct prof__sample *smp, pid_t pid) {
-  if (!atomic_load_explicit(&prof__py.on, memory_order_acquire))
-    return;
-  struct prof__pyr r = {.pid = pid, .sp = prof__arch_sp(&smp->regs),
-                        .stack_hi = prof__tls.stack_hi};
-  /* before any code is read: a death numbered from here on is later */
-  r.deaths = (uint32_t)atomic_load(&prof__py_deaths);
-  uintptr_t ts = prof__py_tstate(&r.direct);
-  unsigned char t[PROF__PY_TS_READ];
-  if (!ts || prof__py_read(&r, ts, t, sizeof(t), r.direct) != 0)
-    return;
-  if (r.sp < prof__tls.stack_lo || r.sp >= r.stack_hi)
-    r.stack_hi = 0; /* on another stack (sigaltstack): bounds unknown */
-  prof__py_chunks(&r, prof__ld(t, PROF__PY_TS_CHUNK),
-                  prof__ld(t, PROF__PY_TS_TOP));
+/* Reads a thread state's first bytes into t and returns its innermost
+ * cframe, or 0. A foreign state (tstate_current when it is not the
+ * thread's own: a sub-interpreter the thread runs) counts only if that
+ * cframe lies on this thread's stack; it may be another thread's state
+ * being freed, so it is read fault-free. */
+PROF__SIGSAFE static uintptr_t prof__py_state(const struct prof__pyr *r,
+                                              uintptr_t ts, int foreign,
+                                              unsigned char *t) {
+  if (!ts || prof__py_read(r, ts, t, PROF__PY_TS_READ,
+                           r->direct && !foreign) != 0)
+    return 0;
+  uintptr_t cf = prof__ld(t, PROF__PY_TS_CFRAME);
+  if (foreign && (!r->stack_hi || cf < r->sp ||
+                  cf + PROF__PY_CF_SIZE > r->stack_hi))
+    return 0;
+  return cf;
+}
+
+/* Walks one thread state's chain into smp (risk: see prof__py_walk). */
+PROF__SIGSAFE static void prof__py_chain(struct prof__sample *smp,
+                                         struct prof__pyr *r, uintptr_t ts,
+                                         const unsigned char *t, int risk) {
   struct prof__pyact act[PROF__PY_MAXC + 1];
-  int cut = 0, n = prof__py_cframes(&r, prof__ld(t, PROF__PY_TS_CFRAME),
+  prof__py_chunks(r, prof__ld(t, PROF__PY_TS_CHUNK),
+                  prof__ld(t, PROF__PY_TS_TOP));
+  int cut = 0, n = prof__py_cframes(r, prof__ld(t, PROF__PY_TS_CFRAME),
                                     ts + PROF__PY_TS_ROOT_CFRAME, act, &cut);
   if (n < 0) {
     smp->flags |= PROF__SAMPLE_RUNTIME_TORN;
@@ -325,9 +338,34 @@ PROF__SIGSAFE void prof__python_capture(struct prof__sample *smp, pid_t pid) {
   }
   if (cut) /* outer activations not read: their eval frames cannot be placed */
     smp->flags |= PROF__SAMPLE_SLICE_CUT | PROF__SAMPLE_SLICE_OUTER;
+  prof__py_walk(smp, r, act, n, risk);
+}
+
+/* The thread's own state's chain and, when the thread runs a
+ * sub-interpreter, the current state's chain too: the records of both
+ * interleave by address. Only the chain holding the innermost cframe can
+ * be torn. */
+PROF__SIGSAFE void prof__python_capture(struct prof__sample *smp, pid_t pid) {
+  if (!atomic_load_explicit(&prof__py.on, memory_order_acquire))
+    return;
+  struct prof__pyr r = {.pid = pid, .sp = prof__arch_sp(&smp->regs),
+                        .stack_hi = prof__tls.stack_hi};
+  /* before any code is read: a death numbered from here on is later */
+  r.deaths = (uint32_t)atomic_load(&prof__py_deaths);
+  uintptr_t cur, ts = prof__py_tstate(&r.direct, &cur);
+  if (r.sp < prof__tls.stack_lo || r.sp >= r.stack_hi)
+    r.stack_hi = 0; /* on another stack (sigaltstack): bounds unknown */
+  unsigned char t[PROF__PY_TS_READ], c[PROF__PY_TS_READ];
+  uintptr_t own = prof__py_state(&r, ts, 0, t);
+  uintptr_t sub = cur != ts ? prof__py_state(&r, cur, 1, c) : 0;
   uint64_t pc = prof__arch_pc(&smp->regs);
   int risk = pc < prof__py.eval_lo || pc >= prof__py.eval_hi ? 0
              : pc < prof__py.eval_lo + PROF__PY_EVAL_ENTRY   ? 2
                                                              : 1;
-  prof__py_walk(smp, &r, act, n, risk);
+  if (own)
+    prof__py_chain(smp, &r, ts, t, sub && sub < own ? 0 : risk);
+  if (sub) {
+    r.direct = 0; /* perhaps another thread's state */
+    prof__py_chain(smp, &r, cur, c, sub < own || !own ? risk : 0);
+  }
 }

@@ -122,6 +122,20 @@ def case_sleep():  # a sample while the GIL is released, sent by another thread
     t.join()
 
 
+SUB = """import signal, threading
+def sub_fn():
+    signal.pthread_kill(threading.get_ident(), signal.SIGPROF)
+sub_fn()
+"""
+
+
+def case_subinterp():  # sub-interpreter frames live in another thread state
+    import _xxsubinterpreters as si
+    iid = si.create()
+    si.run_string(iid, SUB)  # at:case_subinterp
+    si.destroy(iid)
+
+
 def main():
     globals()["case_" + sys.argv[1]]()  # at:main
 

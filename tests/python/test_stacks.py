@@ -38,6 +38,9 @@ EXPECTED = {
                 "_asyncio.cpython-311-x86_64-linux-gnu.so",
                 at("middle"), at("leaf")],
     "sleep": [at("case_sleep"), at("sleeper")],
+    "subinterp": [at("case_subinterp"),
+                  "_xxsubinterpreters.cpython-311-x86_64-linux-gnu.so",
+                  "<module>@<string>", "sub_fn@<string>"],
     "exec": [at("case_exec"), "<module>@<dyn>", "dyn_fn@<dyn>"],
     "ctypes": [at("case_ctypes"), "_ctypes.cpython-311-x86_64-linux-gnu.so",
                "libffi.so.8", "libc.so.6", "libffi.so.8",
@@ -54,7 +57,7 @@ def expected(case):
         return (["libc.so.6", "python3.11", "Thread._bootstrap@threading.py",
                  "Thread._bootstrap_inner@threading.py",
                  "Thread.run@threading.py", at("worker")] + LEAF)
-    if case == "sleep":  # in time.sleep, the GIL released
+    if case in ("sleep", "subinterp"):  # time.sleep; pthread_kill in sub_fn
         return START + TOP + EXPECTED[case] + ["python3.11", "libc.so.6"]
     return START + TOP + EXPECTED[case] + LEAF
 
@@ -70,7 +73,7 @@ def main():
     finally:
         if os.path.exists(out):
             os.unlink(out)
-    mark = "sleeper" if CASE == "sleep" else "probe"
+    mark = {"sleep": "sleeper", "subinterp": "sub_fn"}.get(CASE, "probe")
     got = [pyprof.shape(prof, s, SRC) for s, _ in prof.rows()
            if mark in prof.names(s)]
     want = expected(CASE)
