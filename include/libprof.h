@@ -199,7 +199,19 @@ struct prof_options {
  * An invalid setting prints one line naming it to stderr and returns
  * PROF_ECONFIG / PROF_EOUTPUT without starting anything.
  * Returns 0 or a negative error (PROF_EBUSY if already running).
- * Thread-safe (serialized internally). Not AS-safe. */
+ * Thread-safe (serialized internally). Not AS-safe.
+ *
+ * CPython 3.11: if the process has CPython 3.11.1+ (python3.11 itself, or
+ * libpython3.11 linked into or dlopen'ed by the program before this call),
+ * prof_start turns Python support on: Python frames (runtime "python",
+ * with file and line) are merged in call order with the native ones, the
+ * program's own C frames around them included. Nothing else to call, and
+ * it does not matter whether Py_Initialize ran yet. It replaces
+ * PyCode_Type's tp_dealloc for good (to name code objects freed before the
+ * profile is written) and reads the interpreter's structures from the
+ * signal handler without calling CPython. Another CPython version gets
+ * one line on stderr and native frames only. LIBPROF_PYTHON=0 turns it
+ * off. See docs/python.md. */
 PROF_EXTERN int prof_start(const struct prof_options *opts);
 
 /* Stops sampling, drains every sample already taken, and writes the output

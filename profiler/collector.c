@@ -12,6 +12,8 @@
 #include "export/export.h"
 #include "profiler/aggregate.h"
 #include "profiler/build.h"
+#include "profiler/python.h"
+#include "sigpath/python.h"
 #include "sigpath/stats.h"
 #include "profiler/runtime.h"
 #include "profiler/symbolize.h"
@@ -60,7 +62,8 @@ static uint32_t prof__module_of(struct prof__collector *c,
 
 static int prof__sample_cut(const struct prof__sample *smp) {
   return (smp->flags & (PROF__SAMPLE_SLICE_CUT | PROF__SAMPLE_HOOK_CUT |
-                        PROF__SAMPLE_MPCS_CUT | PROF__SAMPLE_BAD_RUNTIME)) != 0;
+                        PROF__SAMPLE_MPCS_CUT | PROF__SAMPLE_BAD_RUNTIME |
+                        PROF__SAMPLE_RUNTIME_TORN)) != 0;
 }
 
 static void prof__collect_one(struct prof__collector *c,
@@ -70,8 +73,14 @@ static void prof__collect_one(struct prof__collector *c,
   int n = prof__unwind(c->unw, smp, c->pcs, c->sps, c->native_max, &st);
   if (st == PROF__UNWIND_FAILED)
     PROF__COUNT(unwind_failed);
+  int py = atomic_load_explicit(&prof__py.on, memory_order_acquire);
+  int room = py && 2 * max < 4096 ? 2 * max : py ? 4096 : max; /* 2 PCs a frame */
   int m = prof__merge(smp, c->pcs, c->sps, n, c->s->cfg.keep_internals,
-                      c->raw, max, &cut);
+                      c->raw, room, &cut);
+  if (py)
+    m = prof__python_resolve(c->raw, m, c->s->cfg.keep_internals);
+  if (m > max)
+    m = max, cut = 1;
   for (int i = 0; i < m; i++)
     if (c->raw[i].kind != PROF__RAW_MANAGED)
       c->raw[i].id = prof__module_of(c, &c->raw[i]);

@@ -208,6 +208,9 @@ static int prof__misc_opts(struct prof__cfgctx *x, const struct prof_options *o,
   if (log && strlen(log) >= sizeof(c->log))
     return prof__bad(x, "LIBPROF_LOG", log, "a path shorter than 4096 bytes");
   snprintf(c->log, sizeof(c->log), "%s", log ? log : "");
+  if (!err)
+    err = prof__name_opt(x, NULL, "LIBPROF_PYTHON", bools, 2, 1, "0 or 1",
+                         &c->python);
   int q = o ? o->quiet : 0;
   c->quiet = q ? q > 0 : prof__env("LIBPROF_QUIET") != NULL;
   return err;

@@ -27,6 +27,7 @@ struct prof__config {
   size_t stack_bytes;  /* bytes of stack copied per sample           */
   int collapsed_ns;    /* collapsed weights: 1 = ns, 0 = counts      */
   int keep_internals;  /* keep interpreter frames under managed code */
+  int python;          /* CPython 3.11 support (docs/python.md)       */
   int fork_stop;       /* LIBPROF_FORK=stop: a fork child does not profile */
   int out_from_env;    /* the path came from LIBPROF_OUT, not prof_options */
   char out_pattern[4096]; /* output path as given, %p not expanded     */

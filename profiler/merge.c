@@ -4,6 +4,9 @@
  *   for k = K-1 down to 0:
  *     above = native frames not yet emitted whose sp < e[k].sp
  *     NATIVE record:  emit above, then the managed frames of e[k].context
+ *     ACTIVATION record (found in the runtime's own structures; sp is a
+ *                     marker inside the native frame running it): as
+ *                     NATIVE, but that frame, the last of above, is dropped
  *     MANAGED record: if innermost, emit the managed frames of "now";
  *                     drop above (the interpreter's internals)
  *   emit the remaining native frames
@@ -67,6 +70,11 @@ int prof__merge(const struct prof__sample *smp, const uint64_t *pcs,
       above++;
     if (rec->kind == PROF__CROSS_NATIVE) {
       prof__emit_native(&e, pcs, next, above);
+      prof__emit_managed(&e, smp, k);
+    } else if (rec->kind == PROF__CROSS_ACTIVATION) {
+      /* the last frame below the marker holds it: the interpreter's */
+      int holder = above > next && !keep_internals ? 1 : 0;
+      prof__emit_native(&e, pcs, next, above - holder);
       prof__emit_managed(&e, smp, k);
     } else {
       if (k == nslice - 1)

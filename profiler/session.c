@@ -11,6 +11,7 @@
 #include "profiler/collector.h"
 #include "profiler/endings.h"
 #include "profiler/fork.h"
+#include "profiler/python.h"
 #include "sigpath/stats.h"
 #include "sigpath/thread.h"
 #include "profiler/runtime.h"
@@ -121,6 +122,7 @@ static void prof__uninstall(struct prof__session *s) {
 
 static int prof__open(struct prof__session *s) {
   struct prof__sampler *sp = &s->sampler;
+  prof__python_setup(s->cfg.python); /* CPython 3.11, if this is Python */
   sp->gen = ++prof__generation;
   sp->pid = getpid();
   sp->wall = s->cfg.mode == PROF__MODE_WALL;

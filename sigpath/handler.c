@@ -8,6 +8,7 @@
 #include "sigpath/stats.h"
 #include "sigpath/thread.h"
 #include "sigpath/capture.h"
+#include "sigpath/python.h"
 
 struct prof__sampler *_Atomic prof__active;
 _Atomic int prof__handlers_running;
@@ -32,6 +33,7 @@ PROF__SIGSAFE static void prof__take_sample(struct prof__sampler *s,
   prof__stack_capture(smp, s->stack_bytes, s->pid, prof__tls.stack_lo,
                       prof__tls.stack_hi);
   prof__slice_capture(smp, uc);
+  prof__python_capture(smp, s->pid);
   prof__ring_publish(&s->ring, ticket);
 }
 

@@ -11,6 +11,11 @@
 /* Crossing record kinds (the context slice). */
 #define PROF__CROSS_NATIVE 1  /* managed code called native code   */
 #define PROF__CROSS_MANAGED 2 /* native code called managed code   */
+/* An interpreter activation found in the runtime's own structures: sp is
+ * the address of a marker (CPython's _PyCFrame) inside the native frame
+ * that runs it; that frame is the interpreter's, replaced by the managed
+ * frames. */
+#define PROF__CROSS_ACTIVATION 3
 
 /* Sample flags. */
 #define PROF__SAMPLE_SLICE_CUT 0x1u  /* slice overflowed or was misused   */
@@ -19,6 +24,7 @@
 #define PROF__SAMPLE_STACK_CUT 0x8u  /* stack copy shorter than asked    */
 #define PROF__SAMPLE_BAD_RUNTIME 0x10u /* a record names no runtime     */
 #define PROF__SAMPLE_SLICE_OUTER 0x20u /* outer records were not copied */
+#define PROF__SAMPLE_RUNTIME_TORN 0x40u /* runtime frames failed a check */
 
 /* Records copied per sample: the innermost ones. */
 #define PROF__SAMPLE_SLICE_MAX 32

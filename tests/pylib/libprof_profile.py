@@ -7,7 +7,7 @@ class Profile:
     def __init__(self, path):
         with open(path) as f:
             self.doc = json.load(f)
-        self.frames = self.doc["shared"]["frames"]
+        self.frames = [self._plain(f) for f in self.doc["shared"]["frames"]]
         self.threads = []  # (name, [(stack_of_frame_dicts, weight)])
         for p in self.doc["profiles"]:
             assert p["type"] == "sampled" and p["unit"] == "nanoseconds", p
@@ -15,6 +15,16 @@ class Profile:
             rows = [([self.frames[i] for i in s], w)
                     for s, w in zip(p["samples"], p["weights"])]
             self.threads.append((p["name"], rows))
+
+    @staticmethod
+    def _plain(f):
+        """The frame with its name as the runtime wrote it: libprof adds
+        " [runtime]" to a managed name that a frame of another runtime
+        also has (docs/formats.md), as libprof's own readers strip it."""
+        rt, name = f.get("runtime"), f.get("name", "")
+        if rt and rt != "native" and name.endswith(f" [{rt}]"):
+            f = dict(f, name=name[: -len(rt) - 3])
+        return f
 
     def rows(self):
         for _, rows in self.threads:
