@@ -125,7 +125,12 @@ static void *forker(void *arg) {
     pid_t pid = fork();
     if (pid == 0) {
       TRIG_BURN(20 * MS);
-      exit(0); /* exit(), not _exit(): the child writes its profile */
+      /* _exit, which libprof catches to write the child's profile. Not
+       * exit(): glibc 2.36 does not reset its exit-handler lock in a fork
+       * child, and the dlopen churn holds it in the parent whenever a
+       * dlclose runs its destructors (__cxa_finalize), so exit() in the
+       * child can wait forever, with or without libprof. */
+      _exit(0);
     }
     int st = 0;
     if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
