@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -40,8 +41,11 @@ static struct {
 } prof__reg = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* The running session's signal (0: none); read without the lock by
- * starting threads, which only use it to unblock the signal. */
+ * starting threads, which use it to unblock the signal, and by
+ * pthread_create, to pass straight through when there is no session. */
 static _Atomic int prof__reg_sig;
+/* pthread_create calls passing straight through, not yet returned. */
+static _Atomic int prof__creating_plain;
 
 /* Set on libprof's own threads (collector, sampler). */
 static __thread int prof__self_internal
@@ -137,7 +141,10 @@ void prof__threads_attach(struct prof__trigger *t, int sig) {
   atomic_store(&prof__reg_sig, sig);
   /* Threads starting from now register themselves; those that started
    * before are in /proc/self/task by now (they were cloned before the
-   * trigger was set above). */
+   * trigger was set above), once the creations that passed straight
+   * through (no session when they began) have returned. */
+  while (atomic_load(&prof__creating_plain) != 0)
+    sched_yield();
   DIR *d = opendir("/proc/self/task");
   struct dirent *de;
   while (d && (de = readdir(d)) != NULL) {
@@ -414,6 +421,13 @@ static const struct prof__tsan *prof__tsan_get(void) {
   return &prof__tsan;
 }
 
+/* Looked up at load, so that pthread_create itself never calls dlsym
+ * (which allocates) when no session runs. */
+__attribute__((constructor)) static void prof__create_init(void) {
+  prof__tsan_get();
+  prof__next_create();
+}
+
 static prof__create_fn prof__real_create(void) {
   const struct prof__tsan *t = prof__tsan_get();
   return t->create ? t->create : prof__next_create();
@@ -478,12 +492,31 @@ static int prof__spawn(pthread_t *th, const pthread_attr_t *attr,
   return r;
 }
 
+/* Without a session, a program's thread is created as if libprof were
+ * not there: no allocation, no wrapper (README, "What linking does"). A
+ * session that starts later finds it in /proc/self/task; the count lets
+ * prof__threads_attach wait for creations that decided this before it
+ * armed anything and had not cloned yet. */
+static int prof__create_plain(pthread_t *th, const pthread_attr_t *attr,
+                              void *(*fn)(void *), void *arg) {
+  prof__create_fn real = prof__real_create();
+  int r = real ? real(th, attr, fn, arg) : EAGAIN;
+  atomic_fetch_sub(&prof__creating_plain, 1);
+  return r;
+}
+
 /* Interposes libc's pthread_create (see threads.h). */
 PROF_EXTERN int pthread_create(pthread_t *restrict th,
                                const pthread_attr_t *restrict attr,
                                void *(*fn)(void *), void *restrict arg) {
   if (prof__tsan_get()->first) /* TSan's interceptor called us */
     return prof__create_passed(th, attr, fn, arg);
+  if (!prof__making_internal) {
+    atomic_fetch_add(&prof__creating_plain, 1);
+    if (atomic_load(&prof__reg_sig) == 0)
+      return prof__create_plain(th, attr, fn, arg);
+    atomic_fetch_sub(&prof__creating_plain, 1);
+  }
   return prof__spawn(th, attr, fn, arg, prof__making_internal);
 }
 
