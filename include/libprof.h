@@ -216,8 +216,10 @@ PROF_EXTERN int prof_start(const struct prof_options *opts);
 
 /* Stops sampling, drains every sample already taken, and writes the output
  * (temporary file renamed into place). Prints the summary line unless quiet.
- * Returns 0, PROF_ENOTRUNNING, or the error of the write (the session is
- * stopped either way). Thread-safe. Not AS-safe. */
+ * Returns 0, PROF_ENOTRUNNING, PROF_ESTATE when called from a runtime's
+ * symbolizer hook (it runs on the thread prof_stop waits for; prof_start
+ * refuses there too), or the error of the write (the session is stopped
+ * either way). Thread-safe. Not AS-safe: never from a traceback hook. */
 PROF_EXTERN int prof_stop(void);
 
 /* Returns 1 while a session is sampling, else 0. Thread-safe, AS-safe. */

@@ -198,8 +198,16 @@ static int prof__collector_init(struct prof__collector *c) {
                : PROF_ENOMEM;
 }
 
+/* Set on collector threads: prof_start/prof_stop from a symbolizer hook
+ * (which runs here) would wait for this very thread. */
+static __thread int prof__on_collector
+    __attribute__((tls_model("initial-exec")));
+
+int prof__collector_self(void) { return prof__on_collector; }
+
 static void *prof__collector_main(void *arg) {
   struct prof__collector *c = arg;
+  prof__on_collector = 1;
   int r = prof__collector_init(c);
   int pending = PROF__INIT_PENDING;
   if (!atomic_compare_exchange_strong(&c->init, &pending,

@@ -35,4 +35,8 @@ PROF__HIDDEN void prof__collector_call(struct prof__session *s,
                                        void (*fn)(struct prof__agg *, void *),
                                        void *arg);
 
+/* 1 on a collector thread (where runtimes' symbolizer hooks run), else
+ * 0. Thread-safe. */
+PROF__HIDDEN int prof__collector_self(void);
+
 #endif

@@ -225,6 +225,8 @@ static int prof__launch(struct prof__session *s) {
 
 int prof_start(const struct prof_options *opts) {
   char err[600];
+  if (prof__collector_self())
+    return PROF_ESTATE; /* from a symbolizer hook: see prof_stop */
   prof__lock_session();
   if (prof__session) {
     prof__unlock_session();
@@ -287,6 +289,10 @@ static void prof__summary(const struct prof__session *s,
 }
 
 int prof_stop(void) {
+  /* A symbolizer hook runs on the collector, which prof_stop waits for
+   * while it holds the session lock: refuse instead of deadlocking. */
+  if (prof__collector_self())
+    return PROF_ESTATE;
   prof__lock_session();
   struct prof__session *s = prof__session;
   if (!s) {

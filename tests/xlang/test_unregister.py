@@ -43,6 +43,8 @@ def main():
           "got its pc == 0 call")
     check(kv.get("unregister_in_symbolizer") == "-14",
           "unregister inside the symbolizer (collector thread): PROF_ESTATE")
+    check(kv.get("stop_in_symbolizer") == "-14",
+          "prof_stop inside the symbolizer: PROF_ESTATE, not a deadlock")
     check(kv.get("dlclose") == "0", "the plugin is unloaded")
     check(kv.get("unregister_again") == "-1", "a second unregister: EINVAL")
     check(kv.get("same_id_during_session") == "0",

@@ -13,6 +13,7 @@
 static int plug_id = -1;
 static _Atomic long tb_calls, sym_calls, sym_ends;
 static _Atomic int nested = 1; /* unregister called inside the symbolizer */
+static _Atomic int nested_stop = 1; /* prof_stop called there */
 
 static void plug_traceback(void *p) {
   struct prof_traceback_arg *a = p;
@@ -31,8 +32,10 @@ static void plug_symbolizer(void *p) {
     atomic_fetch_add(&sym_ends, 1);
     return;
   }
-  if (atomic_fetch_add(&sym_calls, 1) == 0) /* on the collector thread */
+  if (atomic_fetch_add(&sym_calls, 1) == 0) { /* on the collector thread */
     atomic_store(&nested, prof_runtime_unregister(plug_id));
+    atomic_store(&nested_stop, prof_stop()); /* would wait for itself */
+  }
   a->func = a->pc == PC_WORK ? "plug_work" : a->pc == PC_OUTER ? "plug_outer"
                                                                : NULL;
   a->file = "plug.src";
@@ -68,12 +71,13 @@ void plug_run(double secs) {
 
 /* Unregisters; counts[] = traceback calls, symbolizer calls for a PC,
  * end-of-batch calls, all as they are when unregister has returned, and
- * what an unregister inside the symbolizer returned. */
-int plug_unregister(long counts[4]) {
+ * what an unregister and a prof_stop inside the symbolizer returned. */
+int plug_unregister(long counts[5]) {
   int r = prof_runtime_unregister(plug_id);
   counts[0] = atomic_load(&tb_calls);
   counts[1] = atomic_load(&sym_calls);
   counts[2] = atomic_load(&sym_ends);
   counts[3] = atomic_load(&nested);
+  counts[4] = atomic_load(&nested_stop);
   return r;
 }

@@ -35,7 +35,7 @@ static void *crosser(void *arg) {
 
 int main(int argc, char **argv) {
   struct prof_options o;
-  long counts[4];
+  long counts[5];
   pthread_t th;
   if (argc < 3)
     return 64;
@@ -59,6 +59,7 @@ int main(int argc, char **argv) {
   printf("traceback_calls %ld\nsymbolized %ld\nbatch_ends %ld\n", counts[0],
          counts[1], counts[2]);
   printf("unregister_in_symbolizer %ld\n", counts[3]);
+  printf("stop_in_symbolizer %ld\n", counts[4]);
   printf("dlclose %d\n", dlclose(h));
   printf("unregister_again %d\n", prof_runtime_unregister(id));
   int id2 = prof_runtime_register(0, "plug2", no_traceback,
