@@ -260,7 +260,7 @@ static double bsym_pass(struct prof__natsym *ns, struct bsym_set *s,
 static void bsym_measure(struct bsym_set *s) {
   struct bsym_count cold = {0}, warm = {0};
   size_t anon0 = bsym_rss(0), file0 = bsym_rss(1);
-  struct prof__natsym *ns = prof__natsym_new(NULL);
+  struct prof__natsym *ns = prof__natsym_new(NULL, NULL);
   if (!ns)
     return;
   double tc = bsym_pass(ns, s, &cold);

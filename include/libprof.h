@@ -183,17 +183,34 @@ PROF_EXTERN void prof_cgo_symbolizer(void *arg);
  * ------------------------------------------------------------------------- */
 
 /* Options for prof_start(). A field left 0 / NULL takes the value of its
- * LIBPROF_* environment variable, or the default when that is unset. */
+ * LIBPROF_* environment variable, or the default when that is unset; every
+ * variable has its field. The struct grows at its end from version to
+ * version: `size` says how much of it the caller knows. Initialise with
+ * PROF_OPTIONS_INIT (size = sizeof, every other field 0). size 0 means the
+ * size of this first version (0.1), so code that never set it keeps
+ * working; fields past `size` take their variable or default; a larger
+ * size (a caller built against a newer libprof) is accepted when the
+ * fields this library does not know are all 0, else PROF_EINVAL. */
 struct prof_options {
-  const char *out;     /* LIBPROF_OUT: output path; "%p" = pid          */
-  int hz;              /* LIBPROF_HZ: 1..100000, default 100            */
-  const char *mode;    /* LIBPROF_MODE: cpu|timer|itimer|wall           */
-  const char *format;  /* LIBPROF_FORMAT: comma list, default by ext    */
-  int max_depth;       /* LIBPROF_MAX_DEPTH: 1..4096, default 256       */
-  int signal;          /* LIBPROF_SIGNAL: default SIGPROF               */
-  int quiet;           /* LIBPROF_QUIET: 1 = no summary line, -1 = show */
-  const char *unwind;  /* LIBPROF_UNWIND: dwarf|fp, default dwarf       */
+  unsigned size;       /* sizeof(struct prof_options), or 0 (see above)  */
+  const char *out;     /* LIBPROF_OUT: output path; "%p" = pid           */
+  int hz;              /* LIBPROF_HZ: 1..100000, default 100             */
+  const char *mode;    /* LIBPROF_MODE: cpu|timer|itimer|wall            */
+  const char *format;  /* LIBPROF_FORMAT: comma list, default by ext     */
+  int max_depth;       /* LIBPROF_MAX_DEPTH: 1..4096, default 256        */
+  int signal;          /* LIBPROF_SIGNAL: default SIGPROF                */
+  int quiet;           /* LIBPROF_QUIET: 1 = no summary line, -1 = show  */
+  const char *unwind;  /* LIBPROF_UNWIND: dwarf|fp, default dwarf        */
+  int stack_bytes;     /* LIBPROF_STACK_BYTES: 1024..262144, 16384       */
+  int keep_internals;  /* LIBPROF_KEEP_INTERNALS: 1 keep, -1 hide        */
+  const char *collapsed_weight; /* LIBPROF_COLLAPSED_WEIGHT: samples|ns  */
+  const char *debug_dirs; /* LIBPROF_DEBUG_DIRS: extra debug-file roots  */
+  const char *fork;    /* LIBPROF_FORK: follow|stop                      */
+  const char *log;     /* LIBPROF_LOG: file the summary is appended to   */
+  int python;          /* LIBPROF_PYTHON: 1 on, -1 off (docs/python.md)  */
 };
+
+#define PROF_OPTIONS_INIT {sizeof(struct prof_options)}
 
 /* Starts a profiling session. opts may be NULL (all from environment).
  * An invalid setting prints one line naming it to stderr and returns
@@ -221,6 +238,12 @@ PROF_EXTERN int prof_start(const struct prof_options *opts);
  * refuses there too), or the error of the write (the session is stopped
  * either way). Thread-safe. Not AS-safe: never from a traceback hook. */
 PROF_EXTERN int prof_stop(void);
+
+/* A program linked with libprof that must not start a session at load,
+ * even with LIBPROF_OUT in its environment (the `libprof` CLI, which
+ * passes LIBPROF_OUT on to the program it records), defines
+ *     PROF_EXTERN const int prof_no_autostart = 1;
+ * libprof looks for the symbol, never at its value. */
 
 /* Returns 1 while a session is sampling, else 0. Thread-safe, AS-safe. */
 PROF_EXTERN int prof_running(void);

@@ -181,62 +181,104 @@ static int prof__format_opt(struct prof__cfgctx *x, const char *given,
   return 0;
 }
 
+/* A tri-state option (1 on, -1 off, 0 = its variable) over a 0/1
+ * variable. */
+static int prof__bool_opt(struct prof__cfgctx *x, int given, const char *var,
+                          int dflt, int *out) {
+  static const char *const bools[] = {"0", "1"};
+  if (given) {
+    *out = given > 0;
+    return 0;
+  }
+  return prof__name_opt(x, NULL, var, bools, 2, dflt, "0 or 1", out);
+}
+
+static int prof__path_opt(struct prof__cfgctx *x, const char *given,
+                          const char *var, char *out, size_t len) {
+  const char *s = given ? given : prof__env(var);
+  if (s && strlen(s) >= len)
+    return prof__bad(x, var, s, "a path shorter than 4096 bytes");
+  snprintf(out, len, "%s", s ? s : "");
+  return 0;
+}
+
 static int prof__misc_opts(struct prof__cfgctx *x, const struct prof_options *o,
                            struct prof__config *c) {
   static const char *const unwinds[] = {"dwarf", "fp"};
   static const char *const weights[] = {"samples", "ns"};
-  static const char *const bools[] = {"0", "1"};
   static const char *const forks[] = {"follow", "stop"};
-  long stack = 16384;
-  const char *s = prof__env("LIBPROF_STACK_BYTES");
-  if (s && prof__parse_int(s, 1024, 262144, &stack) != 0)
-    return prof__bad(x, "LIBPROF_STACK_BYTES", s,
-                     "an integer from 1024 to 262144");
+  int stack = 0;
+  int err = prof__int_opt(x, o->stack_bytes, "LIBPROF_STACK_BYTES", 1024,
+                          262144, 16384, "an integer from 1024 to 262144",
+                          &stack);
   c->stack_bytes = (size_t)stack;
-  int err = prof__name_opt(x, o ? o->unwind : NULL, "LIBPROF_UNWIND", unwinds,
-                           2, 0, "dwarf or fp", &c->unwind);
   if (!err)
-    err = prof__name_opt(x, NULL, "LIBPROF_COLLAPSED_WEIGHT", weights, 2, 0,
-                         "samples or ns", &c->collapsed_ns);
+    err = prof__name_opt(x, o->unwind, "LIBPROF_UNWIND", unwinds, 2, 0,
+                         "dwarf or fp", &c->unwind);
   if (!err)
-    err = prof__name_opt(x, NULL, "LIBPROF_KEEP_INTERNALS", bools, 2, 0,
-                         "0 or 1", &c->keep_internals);
+    err = prof__name_opt(x, o->collapsed_weight, "LIBPROF_COLLAPSED_WEIGHT",
+                         weights, 2, 0, "samples or ns", &c->collapsed_ns);
   if (!err)
-    err = prof__name_opt(x, NULL, "LIBPROF_FORK", forks, 2, 0,
+    err = prof__bool_opt(x, o->keep_internals, "LIBPROF_KEEP_INTERNALS", 0,
+                         &c->keep_internals);
+  if (!err)
+    err = prof__name_opt(x, o->fork, "LIBPROF_FORK", forks, 2, 0,
                          "follow or stop", &c->fork_stop);
-  const char *log = prof__env("LIBPROF_LOG");
-  if (log && strlen(log) >= sizeof(c->log))
-    return prof__bad(x, "LIBPROF_LOG", log, "a path shorter than 4096 bytes");
-  snprintf(c->log, sizeof(c->log), "%s", log ? log : "");
   if (!err)
-    err = prof__name_opt(x, NULL, "LIBPROF_PYTHON", bools, 2, 1, "0 or 1",
-                         &c->python);
-  int q = o ? o->quiet : 0;
-  c->quiet = q ? q > 0 : prof__env("LIBPROF_QUIET") != NULL;
+    err = prof__path_opt(x, o->log, "LIBPROF_LOG", c->log, sizeof(c->log));
+  if (!err)
+    err = prof__path_opt(x, o->debug_dirs, "LIBPROF_DEBUG_DIRS",
+                         c->debug_dirs, sizeof(c->debug_dirs));
+  if (!err)
+    err = prof__bool_opt(x, o->python, "LIBPROF_PYTHON", 1, &c->python);
+  c->quiet = o->quiet ? o->quiet > 0 : prof__env("LIBPROF_QUIET") != NULL;
   return err;
 }
 
-int prof__config_load(const struct prof_options *o, struct prof__config *c,
-                      char *err, size_t errlen) {
+/* The caller's options as this library's struct: the first `size` bytes
+ * (0: this first version's size), the rest 0 (see libprof.h). */
+static int prof__options_copy(struct prof__cfgctx *x,
+                              const struct prof_options *o,
+                              struct prof_options *full) {
+  memset(full, 0, sizeof(*full));
+  if (!o)
+    return 0;
+  size_t n = o->size ? o->size : sizeof(*full);
+  const unsigned char *p = (const unsigned char *)o;
+  for (size_t i = sizeof(*full); i < n; i++)
+    if (p[i] != 0) {
+      snprintf(x->err, x->errlen, "libprof: struct prof_options of %zu bytes "
+               "sets fields this libprof (%zu bytes) does not know; "
+               "profiling is off", n, sizeof(*full));
+      return PROF_EINVAL;
+    }
+  memcpy(full, o, n < sizeof(*full) ? n : sizeof(*full));
+  return 0;
+}
+
+int prof__config_load(const struct prof_options *opts,
+                      struct prof__config *c, char *err, size_t errlen) {
   struct prof__cfgctx x = {err, errlen};
+  struct prof_options full, *o = &full;
   int mode = 0;
   memset(c, 0, sizeof(*c));
   err[0] = '\0';
-  int r = prof__out_opt(&x, o, c);
+  int r = prof__options_copy(&x, opts, &full);
   if (!r)
-    r = prof__int_opt(&x, o ? o->hz : 0, "LIBPROF_HZ", 1, 100000, 100,
+    r = prof__out_opt(&x, o, c);
+  if (!r)
+    r = prof__int_opt(&x, o->hz, "LIBPROF_HZ", 1, 100000, 100,
                       "an integer from 1 to 100000", &c->hz);
   if (!r)
-    r = prof__name_opt(&x, o ? o->mode : NULL, "LIBPROF_MODE",
-                       prof__mode_names, 4, 0, "cpu, timer, itimer or wall",
-                       &mode);
+    r = prof__name_opt(&x, o->mode, "LIBPROF_MODE", prof__mode_names, 4, 0,
+                       "cpu, timer, itimer or wall", &mode);
   if (!r)
-    r = prof__int_opt(&x, o ? o->max_depth : 0, "LIBPROF_MAX_DEPTH", 1, 4096,
-                      256, "an integer from 1 to 4096", &c->max_depth);
+    r = prof__int_opt(&x, o->max_depth, "LIBPROF_MAX_DEPTH", 1, 4096, 256,
+                      "an integer from 1 to 4096", &c->max_depth);
   if (!r)
-    r = prof__signal_opt(&x, o ? o->signal : 0, &c->signal);
+    r = prof__signal_opt(&x, o->signal, &c->signal);
   if (!r)
-    r = prof__format_opt(&x, o ? o->format : NULL, c);
+    r = prof__format_opt(&x, o->format, c);
   if (!r)
     r = prof__misc_opts(&x, o, c);
   if (!r)

@@ -32,6 +32,7 @@ struct prof__config {
   int out_from_env;    /* the path came from LIBPROF_OUT, not prof_options */
   char out_pattern[4096]; /* output path as given, %p not expanded     */
   char log[4096];      /* LIBPROF_LOG: summary file; "" = stderr      */
+  char debug_dirs[4096]; /* LIBPROF_DEBUG_DIRS: extra debug roots, or "" */
 };
 
 PROF__HIDDEN extern const char *const prof__mode_names[];

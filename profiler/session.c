@@ -423,10 +423,18 @@ void prof__fork_follow(void) {
   prof__unlock_session();
 }
 
+/* Defined by a program that must not profile itself at load although
+ * LIBPROF_OUT is in its environment (libprof.h; the libprof CLI, which
+ * passes it on to the program it records). Weak: absent in every other
+ * program, and then its address is NULL. */
+extern const int prof_no_autostart __attribute__((weak));
+
+/* The constructor: atfork handlers always, a session when LIBPROF_OUT is
+ * set (README, "What linking does"). */
 __attribute__((constructor)) static void prof__init(void) {
   pthread_atfork(prof__fork_prepare, prof__fork_parent, prof__fork_child);
   const char *out = secure_getenv("LIBPROF_OUT");
-  if (out && out[0]) {
+  if (out && out[0] && &prof_no_autostart == NULL) {
     prof__out_claim();
     prof_start(NULL);
   }

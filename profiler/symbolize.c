@@ -40,13 +40,15 @@ struct prof__natsym {
   struct prof__demangler *dm;
 };
 
-struct prof__natsym *prof__natsym_new(struct prof__modules *ms) {
+struct prof__natsym *prof__natsym_new(struct prof__modules *ms,
+                                      const char *debug_dirs) {
   struct prof__natsym *ns = calloc(1, sizeof(*ns));
   if (!ns)
     return NULL;
   elf_version(EV_CURRENT);
   ns->ms = ms;
-  ns->roots = prof__debug_roots(secure_getenv("LIBPROF_DEBUG_DIRS"));
+  ns->roots = prof__debug_roots(debug_dirs ? debug_dirs
+                                           : secure_getenv("LIBPROF_DEBUG_DIRS"));
   ns->dm = prof__demangler_new();
   if (!ns->roots || !ns->dm) {
     prof__natsym_free(ns);

@@ -27,8 +27,10 @@ typedef int (*prof__symframe_fn)(void *arg, const struct prof__symframe *f);
 
 struct prof__natsym;
 
-/* Reads LIBPROF_DEBUG_DIRS (secure_getenv) now. NULL on ENOMEM. */
-PROF__HIDDEN struct prof__natsym *prof__natsym_new(struct prof__modules *ms);
+/* debug_dirs: extra debug-file roots (LIBPROF_DEBUG_DIRS syntax), or NULL
+ * to read LIBPROF_DEBUG_DIRS (secure_getenv) now. NULL on ENOMEM. */
+PROF__HIDDEN struct prof__natsym *prof__natsym_new(struct prof__modules *ms,
+                                                 const char *debug_dirs);
 PROF__HIDDEN void prof__natsym_free(struct prof__natsym *ns);
 
 /* Emits the frames of native pc in module (PROF__NO_MODULE if unknown).

@@ -326,6 +326,10 @@ static int prof_tool_record(int argc, char **argv) {
   return prof_record_run(&o, argv + optind);
 }
 
+/* The CLI records other programs; LIBPROF_OUT in its own environment is
+ * for them, never a session of its own (libprof.h). */
+PROF_EXTERN const int prof_no_autostart = 1;
+
 int main(int argc, char **argv) {
   opterr = 0; /* one message per mistake: ours */
   if (argc < 2)

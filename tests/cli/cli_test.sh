@@ -3,7 +3,7 @@
 #   cli_test.sh CASE LIBPROF WORKLOAD GOLDEN_DIR WORK_DIR
 # Cases: help, errors, record_exit, record_signal, record_table,
 # record_duration, record_ctrl_c, record_subprocesses, record_html, report,
-# convert, malformed. Prints "N passed, M failed"; exits 1 on any failure.
+# convert, malformed, no_self_session. Prints "N passed, M failed"; exits 1 on any failure.
 set -u
 case_name=$1 LIBPROF=$2 WORKLOAD=$3 GOLDEN=$4 WORK=$5
 passed=0 failed=0
@@ -299,6 +299,16 @@ case_malformed() {
   expect_bad other.json '{"a":1}' 'neither a speedscope'
   expect_bad bad.folded 'a;b notanumber' 'line 1'
   expect_bad missing.json - 'cannot open'
+}
+
+# LIBPROF_OUT in the CLI's own environment is for the programs it runs:
+# the CLI itself never starts a session (issue 10).
+case_no_self_session() {
+  LIBPROF_OUT="$WORK/cli.json" "$LIBPROF" report "$GOLDEN/fixture.speedscope.json" \
+    > out.txt 2>&1
+  check "report with LIBPROF_OUT set exits 0" [ $? -eq 0 ]
+  check "the CLI wrote no profile of its own" [ ! -e "$WORK/cli.json" ]
+  check "and printed no summary of its own" sh -c '! grep -q "^libprof: [0-9]* samples" out.txt'
 }
 
 "case_$case_name"

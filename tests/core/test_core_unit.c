@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <ucontext.h>
@@ -238,6 +239,66 @@ static void test_config_good_values(void) {
   CU_ASSERT_EQUAL(prof__config_load(NULL, &c, err, sizeof(err)), PROF_EINVAL);
 }
 
+/* Every variable has its field, and a field wins over its variable. */
+static void test_config_every_option(void) {
+  struct prof__config c;
+  char err[600];
+  setenv("LIBPROF_KEEP_INTERNALS", "1", 1);
+  setenv("LIBPROF_PYTHON", "1", 1);
+  setenv("LIBPROF_FORK", "follow", 1);
+  struct prof_options o = PROF_OPTIONS_INIT;
+  o.out = "/tmp/o.json";
+  o.stack_bytes = 4096;
+  o.keep_internals = -1;
+  o.collapsed_weight = "ns";
+  o.debug_dirs = "/opt/dbg";
+  o.fork = "stop";
+  o.log = "/tmp/libprof-unit.log";
+  o.python = -1;
+  o.unwind = "fp";
+  CU_ASSERT_EQUAL_FATAL(prof__config_load(&o, &c, err, sizeof(err)), 0);
+  CU_ASSERT_EQUAL(c.stack_bytes, 4096);
+  CU_ASSERT_EQUAL(c.keep_internals, 0);
+  CU_ASSERT_EQUAL(c.collapsed_ns, 1);
+  CU_ASSERT_STRING_EQUAL(c.debug_dirs, "/opt/dbg");
+  CU_ASSERT_EQUAL(c.fork_stop, 1);
+  CU_ASSERT_STRING_EQUAL(c.log, "/tmp/libprof-unit.log");
+  CU_ASSERT_EQUAL(c.python, 0);
+  CU_ASSERT_EQUAL(c.unwind, 1);
+  o.stack_bytes = 10; /* out of range: named like the variable */
+  CU_ASSERT_EQUAL(prof__config_load(&o, &c, err, sizeof(err)), PROF_ECONFIG);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "LIBPROF_STACK_BYTES"));
+  unsetenv("LIBPROF_KEEP_INTERNALS");
+  unsetenv("LIBPROF_PYTHON");
+  unsetenv("LIBPROF_FORK");
+}
+
+/* size: 0 is this version; a shorter struct leaves the rest default; a
+ * longer one is refused only when it sets what this library cannot read. */
+static void test_config_options_size(void) {
+  struct prof__config c;
+  char err[600];
+  struct {
+    struct prof_options o;
+    int newer;
+  } big;
+  memset(&big, 0, sizeof(big));
+  big.o.size = sizeof(big);
+  big.o.out = "/tmp/o.json";
+  big.o.hz = 77;
+  CU_ASSERT_EQUAL(prof__config_load(&big.o, &c, err, sizeof(err)), 0);
+  CU_ASSERT_EQUAL(c.hz, 77);
+  big.newer = 1;
+  CU_ASSERT_EQUAL(prof__config_load(&big.o, &c, err, sizeof(err)),
+                  PROF_EINVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "does not know"));
+  struct prof_options o = {.out = "/tmp/o.json", .hz = 33, .stack_bytes = 4096};
+  o.size = offsetof(struct prof_options, stack_bytes); /* an older caller */
+  CU_ASSERT_EQUAL(prof__config_load(&o, &c, err, sizeof(err)), 0);
+  CU_ASSERT_EQUAL(c.hz, 33);
+  CU_ASSERT_EQUAL(c.stack_bytes, 16384); /* past its size: the default */
+}
+
 int main(void) {
   static const struct cu_test tests[] = {
       {"arch register extraction", test_arch_regs},
@@ -247,6 +308,8 @@ int main(void) {
       {"merge: C->M->C->M->C", test_merge_nested},
       {"config: every bad value", test_config_bad_values},
       {"config: good values and options", test_config_good_values},
+      {"config: every variable has an option", test_config_every_option},
+      {"config: options carry their size", test_config_options_size},
   };
   int rc = cu_run_suite("core", tests, CU_COUNT(tests));
   return rc;

@@ -462,7 +462,7 @@ static void test_resolve_self(void) {
   struct prof__modules *ms = prof__modules_new();
   CU_ASSERT_FATAL(ms != NULL);
   const struct prof__module *m = prof__modules_find(ms, unit_ra - 1);
-  struct prof__natsym *ns = prof__natsym_new(ms);
+  struct prof__natsym *ns = prof__natsym_new(ms, NULL);
   CU_ASSERT_FATAL(m != NULL && ns != NULL);
   struct got g = {0};
   prof__natsym_resolve_in(ns, m, unit_ra, 1, unit_take, &g);
