@@ -128,21 +128,31 @@ PROF__SIGSAFE static int prof__cgo_fp_step(struct prof__cgo_walk *w) {
 }
 
 /* Second try: the nearest word above SP that is a return address into
- * known code. It skips the unknown frames in between (a cold libc
- * abort() path shows its innermost frame, then the program's caller),
- * which the next traceback, with that code prepared, no longer does. */
-PROF__SIGSAFE static int prof__cgo_scan(struct prof__cgo_walk *w) {
+ * prepared C code, else the nearest into Go code (where the walk ends).
+ * It skips the unknown frames in between (a cold libc abort() path shows
+ * its innermost frame, then the program's caller), which the next
+ * traceback, with that code prepared, no longer does. C first: frames of
+ * cold libc code (abort's large one) hold stale words from earlier Go
+ * calls on the same stack, and taking one would end the walk before the
+ * program's own C frames. */
+PROF__SIGSAFE static int prof__cgo_scan_for(struct prof__cgo_walk *w,
+                                            int go) {
   uint64_t at = (w->sp + 7) & ~(uint64_t)7, v;
   for (int i = 0; i < PROF__CGO_SCAN_WORDS; i++, at += 8) {
     if (prof__cgo_load(w, at, &v) != 0)
       return -1;
-    if (prof__cgo_known_ra(w->t, v)) {
+    if (v > 1 && (go ? prof__cgo_in_go(w->t, v - 1)
+                     : prof__cgo_rule(w->t, v - 1) != NULL)) {
       w->pc = v;
       w->sp = at + 8;
       return 0;
     }
   }
   return -1;
+}
+
+PROF__SIGSAFE static int prof__cgo_scan(struct prof__cgo_walk *w) {
+  return prof__cgo_scan_for(w, 0) == 0 ? 0 : prof__cgo_scan_for(w, 1);
 }
 
 /* Steps out of the frame whose code is at `at` (the PC itself for an
