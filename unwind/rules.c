@@ -1,101 +1,64 @@
-/* The unwind-rule table: open addressing with linear probing, keys never
- * deleted one by one (a sweep rebuilds the table), so lookups need no
- * tombstones. A key always has its top bit set, so 0 marks an empty slot. */
+/* The unwind-rule table: the rules in an array, indexed by the one hash
+ * index of base/. Keys are never deleted one by one (a sweep compacts the
+ * array and rebuilds the index), so lookups need no tombstones. A key
+ * always has its top bit set, so 0 is never a key. */
 #include <stdlib.h>
 
+#include "base/grow.h"
+#include "base/hash.h"
 #include "unwind/rules.h"
 
-#define PROF__RULES_MIN 1024u
 /* A profile touches a few thousand distinct PCs; past this many rules the
  * host is churning code (JIT-like dlopen loops), and starting over is
  * cheaper than growing without bound. */
 #define PROF__RULES_MAX (1u << 20)
 
-struct prof__rule_slot {
+struct prof__rule_entry {
   uint64_t key;
   struct prof__rule rule;
 };
 
 struct prof__rules {
-  struct prof__rule_slot *slot;
-  uint32_t cap; /* power of two */
-  uint32_t n;
+  struct prof__rule_entry *v;
+  size_t n, cap;
+  struct prof__hash_table index; /* key -> v[] */
 };
 
-static uint32_t prof__rules_hash(uint64_t key, uint32_t cap) {
-  key ^= key >> 29;
-  key *= 0xbf58476d1ce4e5b9ull;
-  key ^= key >> 32;
-  return (uint32_t)key & (cap - 1);
-}
-
-static int prof__rules_alloc(struct prof__rules *t, uint32_t cap) {
-  struct prof__rule_slot *s = calloc(cap, sizeof(*s));
-  if (!s)
-    return -1;
-  free(t->slot);
-  t->slot = s;
-  t->cap = cap;
-  t->n = 0;
-  return 0;
-}
-
 struct prof__rules *prof__rules_new(void) {
-  struct prof__rules *t = calloc(1, sizeof(*t));
-  if (t && prof__rules_alloc(t, PROF__RULES_MIN) != 0) {
-    free(t);
-    return NULL;
-  }
-  return t;
+  return calloc(1, sizeof(struct prof__rules));
 }
 
 void prof__rules_free(struct prof__rules *t) {
   if (!t)
     return;
-  free(t->slot);
+  free(t->v);
+  prof__hash_free(&t->index);
   free(t);
+}
+
+static struct prof__rule_entry *prof__rules_entry(const struct prof__rules *t,
+                                                  uint64_t key) {
+  struct prof__hash_iter it;
+  for (prof__hash_find(&t->index, prof__hash_u64(0, key), &it);
+       it.index != UINT32_MAX; prof__hash_next(&it))
+    if (t->v[it.index].key == key)
+      return &t->v[it.index];
+  return NULL;
 }
 
 const struct prof__rule *prof__rules_find(const struct prof__rules *t,
                                           uint64_t key) {
-  for (uint32_t i = prof__rules_hash(key, t->cap);; i = (i + 1) & (t->cap - 1)) {
-    if (t->slot[i].key == key)
-      return &t->slot[i].rule;
-    if (t->slot[i].key == 0)
-      return NULL;
-  }
+  const struct prof__rule_entry *e = prof__rules_entry(t, key);
+  return e ? &e->rule : NULL;
 }
 
-static void prof__rules_insert(struct prof__rules *t, uint64_t key,
-                               const struct prof__rule *r) {
-  uint32_t i = prof__rules_hash(key, t->cap);
-  while (t->slot[i].key != 0 && t->slot[i].key != key)
-    i = (i + 1) & (t->cap - 1);
-  if (t->slot[i].key == 0)
-    t->n++;
-  t->slot[i].key = key;
-  t->slot[i].rule = *r;
-}
-
-/* Moves the rules that keep() accepts into a table of cap slots. */
-static int prof__rules_rebuild(struct prof__rules *t, uint32_t cap,
-                               const struct prof__modules *ms) {
-  struct prof__rules old = *t;
-  t->slot = NULL;
-  if (prof__rules_alloc(t, cap) != 0) {
-    *t = old;
-    return -1;
-  }
-  for (uint32_t i = 0; i < old.cap; i++) {
-    uint64_t key = old.slot[i].key;
-    if (key == 0)
-      continue;
-    const struct prof__module *m =
-        ms ? prof__modules_get(ms, prof__rule_key_module(key)) : NULL;
-    if (!ms || (m && !m->unloaded))
-      prof__rules_insert(t, key, &old.slot[i].rule);
-  }
-  free(old.slot);
+/* Indexes v[0..n) anew. */
+static int prof__rules_reindex(struct prof__rules *t) {
+  prof__hash_free(&t->index);
+  for (size_t i = 0; i < t->n; i++)
+    if (prof__hash_insert(&t->index, prof__hash_u64(0, t->v[i].key),
+                          (uint32_t)i) != 0)
+      return -1;
   return 0;
 }
 
@@ -103,19 +66,38 @@ int prof__rules_put(struct prof__rules *t, uint64_t key,
                     const struct prof__rule *r) {
   if (key == 0)
     return -1;
-  if ((t->n + 1) * 2 > t->cap) {
-    int err = t->cap >= PROF__RULES_MAX
-                  ? prof__rules_alloc(t, PROF__RULES_MIN)
-                  : prof__rules_rebuild(t, t->cap * 2, NULL);
-    if (err != 0)
-      return -1;
+  struct prof__rule_entry *e = prof__rules_entry(t, key);
+  if (e) {
+    e->rule = *r;
+    return 0;
   }
-  prof__rules_insert(t, key, r);
+  if (t->n >= PROF__RULES_MAX) { /* start over (see PROF__RULES_MAX) */
+    t->n = 0;
+    prof__hash_free(&t->index);
+  }
+  if (prof__grow((void **)&t->v, &t->cap, t->n + 1, sizeof(*t->v)) != 0 ||
+      prof__hash_insert(&t->index, prof__hash_u64(0, key),
+                        (uint32_t)t->n) != 0)
+    return -1;
+  t->v[t->n++] = (struct prof__rule_entry){key, *r};
   return 0;
 }
 
 void prof__rules_sweep(struct prof__rules *t, const struct prof__modules *ms) {
-  prof__rules_rebuild(t, t->cap, ms);
+  size_t kept = 0;
+  for (size_t i = 0; i < t->n; i++) {
+    const struct prof__module *m =
+        prof__modules_get(ms, prof__rule_key_module(t->v[i].key));
+    if (m && !m->unloaded)
+      t->v[kept++] = t->v[i];
+  }
+  t->n = kept;
+  if (prof__rules_reindex(t) != 0) { /* out of memory: forget them all */
+    t->n = 0;
+    prof__hash_free(&t->index);
+  }
 }
 
-uint32_t prof__rules_count(const struct prof__rules *t) { return t->n; }
+uint32_t prof__rules_count(const struct prof__rules *t) {
+  return (uint32_t)t->n;
+}
