@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "export/funcs.h"
 #include "export/out.h"
 #include "export/writers.h"
@@ -43,15 +44,7 @@ struct prof__d3_tree {
 static int prof__d3_reserve(struct prof__d3_tree *t) {
   if (t->n >= PROF__D3_NONE - 1)
     return -1;
-  if (t->n < t->cap)
-    return 0;
-  size_t ncap = t->cap ? t->cap * 2 : 256;
-  struct prof__d3_node *nn = realloc(t->nodes, ncap * sizeof(*nn));
-  if (nn == NULL)
-    return -1;
-  t->nodes = nn;
-  t->cap = ncap;
-  return 0;
+  return prof__grow((void **)&t->nodes, &t->cap, t->n + 1, sizeof(*t->nodes));
 }
 
 /* Appends a child of `parent` (PROF__D3_NONE for the root); returns its

@@ -3,19 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "export/pprof.h"
 #include "export/writers.h" /* PROF__RUNTIME_LIBPROF */
 
 /* Reserves one more element; returns a pointer to it (uninitialized). */
 void *prof__pp_push(struct prof__pp_vec *a, size_t sz) {
-  if (a->n == a->cap) {
-    size_t ncap = a->cap ? a->cap * 2 : 32;
-    void *nv = realloc(a->v, ncap * sz);
-    if (nv == NULL)
-      return NULL;
-    a->v = nv;
-    a->cap = ncap;
-  }
+  if (prof__grow(&a->v, &a->cap, a->n + 1, sz))
+    return NULL;
   return (char *)a->v + sz * a->n++;
 }
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "export/out.h"       /* prof__utf8_len */
 #include "export/read_json.h" /* prof__rj_add */
 #include "export/writers.h"
@@ -103,14 +104,8 @@ static int64_t prof__cr_thread(struct prof__cr *r, const char **s,
 }
 
 static int prof__cr_push(struct prof__cr *r, size_t n, uint32_t v) {
-  if (n == r->cap) {
-    size_t cap = r->cap ? r->cap * 2 : 64;
-    uint32_t *ns = realloc(r->stack, cap * sizeof(*ns));
-    if (ns == NULL)
-      return -1;
-    r->stack = ns;
-    r->cap = cap;
-  }
+  if (prof__grow((void **)&r->stack, &r->cap, n + 1, sizeof(*r->stack)))
+    return -1;
   r->stack[n] = v;
   return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "export/read_json.h"
 #include "export/writers.h"
 #include "libprof.h"
@@ -171,19 +172,12 @@ static int prof__ssr_add(struct prof__ssr *r, size_t ti, uint32_t n,
 
 /* Makes r->stack hold n frames. 0 or -1 on ENOMEM. */
 static int prof__ssr_reserve(struct prof__ssr *r, size_t n) {
-  if (n <= r->stack_cap)
-    return 0;
-  size_t cap = r->stack_cap ? r->stack_cap : 64;
-  while (cap < n)
-    cap *= 2;
-  uint32_t *ns = realloc(r->stack, cap * sizeof(*ns));
-  if (ns == NULL)
+  size_t cap = r->stack_cap; /* both arrays have it */
+  if (prof__grow((void **)&r->stack, &cap, n, sizeof(*r->stack)))
     return -1;
-  r->stack = ns;
-  uint32_t *nm = realloc(r->mapped, cap * sizeof(*nm));
-  if (nm == NULL)
+  cap = r->stack_cap;
+  if (prof__grow((void **)&r->mapped, &cap, n, sizeof(*r->mapped)))
     return -1;
-  r->mapped = nm;
   r->stack_cap = cap;
   return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "profiler/runtime.h"
 
 /* One frame the symbolizer gave; strings are owned. */
@@ -47,37 +48,27 @@ static const struct prof__retired_pc *prof__ret_find(int id, uint64_t pc) {
                  prof__ret_cmp);
 }
 
-static int prof__ret_grow(void **v, size_t *cap, size_t n, size_t size) {
-  if (n < *cap)
-    return 0;
-  size_t c = *cap ? *cap * 2 : 256;
-  void *p = realloc(*v, c * size);
-  if (!p)
-    return -1;
-  *v = p;
-  *cap = c;
-  return 0;
-}
-
 /* Calls the symbolizer for pc (following `more`, bounded like build.c)
  * and appends its frames; a frame without a function is left out, so
- * build.c names it runtime+0xpc. */
+ * build.c names it runtime+0xpc. One argument a batch, as Go's contract
+ * says (and build.c does): the fields keep what the previous call left,
+ * but pc, set when `more` was 0. */
 static void prof__ret_symbolize_pc(struct prof__retired_pc *e,
+                                   struct prof_symbolizer_arg *a,
                                    void (*symbolizer)(void *)) {
-  struct prof_symbolizer_arg a = {.pc = (uintptr_t)e->pc};
+  a->pc = (uintptr_t)e->pc;
   e->first = (uint32_t)prof__ret.nfr;
   e->n = 0;
   for (int i = 0; i < 64; i++) {
-    a.file = NULL, a.lineno = 0, a.func = NULL, a.entry = 0, a.more = 0;
-    symbolizer(&a);
-    if (a.func &&
-        prof__ret_grow((void **)&prof__ret.fr, &prof__ret.capfr,
-                       prof__ret.nfr, sizeof(*prof__ret.fr)) == 0) {
+    symbolizer(a);
+    if (a->func &&
+        prof__grow((void **)&prof__ret.fr, &prof__ret.capfr,
+                   prof__ret.nfr + 1, sizeof(*prof__ret.fr)) == 0) {
       struct prof__retired_frame *f = &prof__ret.fr[prof__ret.nfr];
-      f->func = strdup(a.func);
-      f->file = a.file ? strdup(a.file) : NULL;
-      f->line = (uint32_t)a.lineno;
-      f->inlined = a.more != 0;
+      f->func = strdup(a->func);
+      f->file = a->file ? strdup(a->file) : NULL;
+      f->line = (uint32_t)a->lineno;
+      f->inlined = a->more != 0;
       if (f->func) { /* ENOMEM: left out, like a frame without a name */
         prof__ret.nfr++;
         e->n++;
@@ -85,7 +76,7 @@ static void prof__ret_symbolize_pc(struct prof__retired_pc *e,
         free(f->file);
       }
     }
-    if (!a.more)
+    if (!a->more)
       break;
   }
 }
@@ -99,8 +90,8 @@ static size_t prof__ret_collect(const struct prof__agg *a, int id) {
     for (uint32_t k = 0; k < e->nframes; k++) {
       if (f[k].kind != PROF__RAW_MANAGED || (int)f[k].id != id)
         continue;
-      if (prof__ret_grow((void **)&prof__ret.pcs, &prof__ret.cappcs,
-                         prof__ret.npcs, sizeof(*prof__ret.pcs)) != 0)
+      if (prof__grow((void **)&prof__ret.pcs, &prof__ret.cappcs,
+                     prof__ret.npcs + 1, sizeof(*prof__ret.pcs)) != 0)
         return start;
       prof__ret.pcs[prof__ret.npcs++] =
           (struct prof__retired_pc){f[k].pc, id, 0, 0};
@@ -118,11 +109,12 @@ void prof__retire_symbolize(struct prof__agg *a, int id,
     if (i == start || v[i].pc != v[out - 1].pc)
       v[out++] = v[i]; /* distinct PCs only */
   prof__ret.npcs = out;
+  struct prof_symbolizer_arg arg = {0};
   for (size_t i = start; i < out; i++)
-    prof__ret_symbolize_pc(&v[i], symbolizer);
+    prof__ret_symbolize_pc(&v[i], &arg, symbolizer);
   if (out > start) {
-    struct prof_symbolizer_arg end = {0};
-    symbolizer(&end); /* the batch ends, as the contract promises */
+    arg.pc = 0;
+    symbolizer(&arg); /* the batch ends, as the contract promises */
   }
   qsort(v, out, sizeof(*v), prof__ret_cmp); /* ids were retired in order */
 }

@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/grow.h"
 #include "libprof.h"
 #include "profiler/session.h"
 #include "sigpath/thread.h"
@@ -113,14 +114,9 @@ static void prof__reg_add(pid_t tid, int foreign) {
   if (e) {
     prof__trigger_disarm(prof__reg.trig, &e->trig);
   } else {
-    if (prof__reg.n == prof__reg.cap) {
-      size_t cap = prof__reg.cap ? prof__reg.cap * 2 : 64;
-      struct prof__thr *v = realloc(prof__reg.v, cap * sizeof(*v));
-      if (!v)
-        return; /* not sampled; nothing else breaks */
-      prof__reg.v = v;
-      prof__reg.cap = cap;
-    }
+    if (prof__grow((void **)&prof__reg.v, &prof__reg.cap, prof__reg.n + 1,
+                   sizeof(*prof__reg.v)))
+      return; /* not sampled; nothing else breaks */
     e = &prof__reg.v[prof__reg.n++];
   }
   e->tid = tid;
