@@ -42,7 +42,8 @@ enum prof_error {
   PROF_EFORMAT = -11,    /* unknown output format, or malformed input file */
   PROF_ECONFIG = -12,    /* a LIBPROF_* environment variable is invalid */
   PROF_EIO = -13,        /* reading or writing a file failed */
-  PROF_ESTATE = -14      /* call not allowed now (e.g. inside the collector) */
+  PROF_ESTATE = -14,     /* call not allowed now (e.g. inside the collector) */
+  PROF_ENOOUT = -15      /* prof_start: no output path configured */
 };
 
 /* Returns a static English description of err. Thread-safe, AS-safe.
@@ -213,6 +214,11 @@ struct prof_options {
 #define PROF_OPTIONS_INIT {sizeof(struct prof_options)}
 
 /* Starts a profiling session. opts may be NULL (all from environment).
+ * Without an output path (opts->out NULL and LIBPROF_OUT unset) it returns
+ * PROF_ENOOUT, whose prof_strerror text says what to set. With
+ * LIBPROF_START=manual in the environment, LIBPROF_OUT and the other
+ * variables configure the session but nothing starts at load: the
+ * program's own prof_start(NULL) starts it.
  * An invalid setting prints one line naming it to stderr and returns
  * PROF_ECONFIG / PROF_EOUTPUT without starting anything.
  * Returns 0 or a negative error (PROF_EBUSY if already running).

@@ -144,7 +144,7 @@ static int prof__out_opt(struct prof__cfgctx *x, const struct prof_options *o,
                          struct prof__config *c) {
   const char *s = o && o->out ? o->out : prof__env("LIBPROF_OUT");
   if (!s || !s[0])
-    return PROF_EINVAL;
+    return PROF_ENOOUT;
   c->out_from_env = !(o && o->out);
   /* Kept so that a fork child can expand %p with its own pid. */
   snprintf(c->out_pattern, sizeof(c->out_pattern), "%s", s);
@@ -207,7 +207,8 @@ static int prof__misc_opts(struct prof__cfgctx *x, const struct prof_options *o,
   static const char *const unwinds[] = {"dwarf", "fp"};
   static const char *const weights[] = {"samples", "ns"};
   static const char *const forks[] = {"follow", "stop"};
-  int stack = 0;
+  static const char *const starts[] = {"load", "manual"};
+  int stack = 0, start;
   int err = prof__int_opt(x, o->stack_bytes, "LIBPROF_STACK_BYTES", 1024,
                           262144, 16384, "an integer from 1024 to 262144",
                           &stack);
@@ -231,6 +232,9 @@ static int prof__misc_opts(struct prof__cfgctx *x, const struct prof_options *o,
                          c->debug_dirs, sizeof(c->debug_dirs));
   if (!err)
     err = prof__bool_opt(x, o->python, "LIBPROF_PYTHON", 1, &c->python);
+  if (!err) /* used at load (session.c); a bad value is reported here */
+    err = prof__name_opt(x, NULL, "LIBPROF_START", starts, 2, 0,
+                         "load or manual", &start);
   c->quiet = o->quiet ? o->quiet > 0 : prof__env("LIBPROF_QUIET") != NULL;
   return err;
 }

@@ -429,12 +429,20 @@ void prof__fork_follow(void) {
  * program, and then its address is NULL. */
 extern const int prof_no_autostart __attribute__((weak));
 
+/* LIBPROF_START=manual: LIBPROF_OUT configures, the program's
+ * prof_start(NULL) starts. Any other value is checked by that start
+ * (config.c), which reports a bad one. */
+static int prof__autostart(void) {
+  const char *v = secure_getenv("LIBPROF_START");
+  return !v || strcmp(v, "manual") != 0;
+}
+
 /* The constructor: atfork handlers always, a session when LIBPROF_OUT is
  * set (README, "What linking does"). */
 __attribute__((constructor)) static void prof__init(void) {
   pthread_atfork(prof__fork_prepare, prof__fork_parent, prof__fork_child);
   const char *out = secure_getenv("LIBPROF_OUT");
-  if (out && out[0] && &prof_no_autostart == NULL) {
+  if (out && out[0] && &prof_no_autostart == NULL && prof__autostart()) {
     prof__out_claim();
     prof_start(NULL);
   }
@@ -458,7 +466,8 @@ const char *prof_strerror(int err) {
       "unknown format or malformed profile file",
       "invalid LIBPROF_* setting",
       "file read or write failed",
-      "call not allowed in this state"};
+      "call not allowed in this state",
+      "no output path: set LIBPROF_OUT or prof_options.out"};
   int i = -err;
   if (i < 0 || i >= (int)(sizeof(msgs) / sizeof(msgs[0])))
     return "unknown libprof error";

@@ -236,7 +236,8 @@ static void test_config_good_values(void) {
   CU_ASSERT_EQUAL(c.mode, PROF__MODE_ITIMER);
   CU_ASSERT_EQUAL(c.formats, PROF__FMT_SPEEDSCOPE);
   unsetenv("LIBPROF_OUT");
-  CU_ASSERT_EQUAL(prof__config_load(NULL, &c, err, sizeof(err)), PROF_EINVAL);
+  CU_ASSERT_EQUAL(prof__config_load(NULL, &c, err, sizeof(err)), PROF_ENOOUT);
+  CU_ASSERT_PTR_NOT_NULL(strstr(prof_strerror(PROF_ENOOUT), "LIBPROF_OUT"));
 }
 
 /* Every variable has its field, and a field wins over its variable. */
