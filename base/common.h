@@ -16,4 +16,18 @@
 
 #define PROF__STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
 
+/* Code that reads memory the program owns and sanitizers watch (another
+ * frame's redzones, a page only just proven readable): no sanitizer may
+ * instrument it, since its checks would report the host's own state or
+ * fault on the shadow of a wild address. gcc knows only the address and
+ * thread sanitizers by name. */
+#if defined(__clang__)
+#define PROF__NO_SANITIZE                                                     \
+  __attribute__((no_sanitize("address", "memory", "thread", "hwaddress"),    \
+                 disable_sanitizer_instrumentation, noinline))
+#else
+#define PROF__NO_SANITIZE                                                     \
+  __attribute__((no_sanitize("address", "thread", "hwaddress"), noinline))
+#endif
+
 #endif

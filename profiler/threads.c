@@ -383,6 +383,10 @@ static prof__create_fn prof__next_create(void) {
  * (free, pthread_mutex_lock), and those fault on a thread TSan does not
  * know. libtsan (gcc's and clang's) exports the interceptor as
  * __interceptor_pthread_create, and its presence is known at load.
+ * libprof's own threads go through any sanitizer's interceptor (`any`):
+ * ASan too keeps per-thread state, and a thread it never saw start
+ * inherits the stale stack poisoning of an exited one (glibc reuses
+ * thread stacks), which ASan then reports from libprof's code.
  *   - libprof first in the lookup order (preloaded before libtsan, or
  *     linked statically): the wrapper wraps the start routine as always
  *     and starts the thread through the interceptor, which calls libc, so
@@ -397,6 +401,7 @@ static prof__create_fn prof__next_create(void) {
  *     the interceptor, which comes back here and passes through. */
 struct prof__tsan {
   _Atomic int known;     /* 0: not looked up yet                        */
+  prof__create_fn any;    /* any sanitizer's interceptor, or NULL       */
   prof__create_fn create; /* the interceptor, or NULL: no TSan          */
   int first;              /* it precedes libprof in the lookup order    */
 };
@@ -410,6 +415,7 @@ static const struct prof__tsan *prof__tsan_get(void) {
     void *f = dlsym(RTLD_DEFAULT, "__interceptor_pthread_create");
     void *first = dlsym(RTLD_DEFAULT, "pthread_create");
     int tsan = f && dlsym(RTLD_DEFAULT, "__tsan_init");
+    prof__tsan.any = (prof__create_fn)f;
     prof__tsan.create = tsan ? (prof__create_fn)f : NULL;
     prof__tsan.first = tsan && first != (void *)prof__self_create;
     atomic_store(&prof__tsan.known, 1);
@@ -424,8 +430,10 @@ __attribute__((constructor)) static void prof__create_init(void) {
   prof__next_create();
 }
 
-static prof__create_fn prof__real_create(void) {
+static prof__create_fn prof__real_create(int internal) {
   const struct prof__tsan *t = prof__tsan_get();
+  if (internal && t->any)
+    return t->any;
   return t->create ? t->create : prof__next_create();
 }
 
@@ -446,6 +454,23 @@ static int prof__create_passed(pthread_t *th, const pthread_attr_t *attr,
   return r;
 }
 
+/* Set while a sanitizer's interceptor creates a thread for us: an
+ * interceptor that resolved its "real" pthread_create to this wrapper
+ * (ASan loaded after libprof, as a sanitized libprof's dependency) calls
+ * back here, and the call must then go to libc, not round again. */
+static __thread int prof__in_interceptor
+    __attribute__((tls_model("initial-exec")));
+
+static int prof__call_create(prof__create_fn real, pthread_t *th,
+                             const pthread_attr_t *attr,
+                             void *(*fn)(void *), void *arg) {
+  int was = prof__in_interceptor;
+  prof__in_interceptor = real != prof__next_create();
+  int r = real(th, attr, fn, arg);
+  prof__in_interceptor = was;
+  return r;
+}
+
 /* Internal threads start with every signal blocked, and the creator waits
  * until the new tid is recorded, so that a session starting right after
  * never arms or signals it. */
@@ -459,7 +484,7 @@ static int prof__spawn_internal(prof__create_fn real, pthread_t *th,
   pthread_sigmask(SIG_SETMASK, &all, &old);
   int was = prof__making_internal;
   prof__making_internal = 1; /* TSan may hand it back to the wrapper */
-  int r = real(th, attr, prof__thread_main, &st);
+  int r = prof__call_create(real, th, attr, prof__thread_main, &st);
   prof__making_internal = was;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   while (r == 0 && sem_wait(&st.ready) != 0 && errno == EINTR)
@@ -470,7 +495,7 @@ static int prof__spawn_internal(prof__create_fn real, pthread_t *th,
 
 static int prof__spawn(pthread_t *th, const pthread_attr_t *attr,
                        void *(*fn)(void *), void *arg, int internal) {
-  prof__create_fn real = prof__real_create();
+  prof__create_fn real = prof__real_create(internal);
   if (!real)
     return EAGAIN;
   pthread_once(&prof__key_once, prof__key_init);
@@ -478,11 +503,11 @@ static int prof__spawn(pthread_t *th, const pthread_attr_t *attr,
     return prof__spawn_internal(real, th, attr, fn, arg);
   struct prof__start *st = malloc(sizeof(*st));
   if (!st) /* unwrapped: runs, and is sampled if it exists at a start */
-    return real(th, attr, fn, arg);
+    return prof__call_create(real, th, attr, fn, arg);
   st->fn = fn;
   st->arg = arg;
   st->internal = 0;
-  int r = real(th, attr, prof__thread_main, st);
+  int r = prof__call_create(real, th, attr, prof__thread_main, st);
   if (r != 0)
     free(st);
   return r;
@@ -495,8 +520,8 @@ static int prof__spawn(pthread_t *th, const pthread_attr_t *attr,
  * armed anything and had not cloned yet. */
 static int prof__create_plain(pthread_t *th, const pthread_attr_t *attr,
                               void *(*fn)(void *), void *arg) {
-  prof__create_fn real = prof__real_create();
-  int r = real ? real(th, attr, fn, arg) : EAGAIN;
+  prof__create_fn real = prof__real_create(0);
+  int r = real ? prof__call_create(real, th, attr, fn, arg) : EAGAIN;
   atomic_fetch_sub(&prof__creating_plain, 1);
   return r;
 }
@@ -505,7 +530,11 @@ static int prof__create_plain(pthread_t *th, const pthread_attr_t *attr,
 PROF_EXTERN int pthread_create(pthread_t *restrict th,
                                const pthread_attr_t *restrict attr,
                                void *(*fn)(void *), void *restrict arg) {
-  if (prof__tsan_get()->first) /* TSan's interceptor called us */
+  if (prof__in_interceptor) { /* our own call, back from the interceptor */
+    prof__create_fn libc = prof__next_create();
+    return libc ? libc(th, attr, fn, arg) : EAGAIN;
+  }
+  if (prof__tsan_get()->first) /* the interceptor came first: it called us */
     return prof__create_passed(th, attr, fn, arg);
   if (!prof__making_internal) {
     atomic_fetch_add(&prof__creating_plain, 1);

@@ -16,16 +16,7 @@
  * sample. So the copy is a routine of our own that no compiler may
  * instrument (the attributes) nor turn back into a call to memcpy (x86_64:
  * one `rep movsb`, within 0.25 us of glibc's memcpy for 16 KiB; elsewhere
- * a word loop whose empty asm stops the loop-idiom pass).
- * gcc knows only the address and thread sanitizers by name. */
-#if defined(__clang__)
-#define PROF__NO_SANITIZE                                                     \
-  __attribute__((no_sanitize("address", "memory", "thread", "hwaddress"),    \
-                 disable_sanitizer_instrumentation, noinline))
-#else
-#define PROF__NO_SANITIZE                                                     \
-  __attribute__((no_sanitize("address", "thread", "hwaddress"), noinline))
-#endif
+ * a word loop whose empty asm stops the loop-idiom pass). */
 
 PROF__SIGSAFE PROF__NO_SANITIZE static void
 prof__raw_copy(unsigned char *dst, const unsigned char *src, size_t n) {

@@ -51,8 +51,8 @@ PROF__SIGSAFE static int prof__cgo_prove(struct prof__cgo_walk *w,
   return 0;
 }
 
-PROF__SIGSAFE static int prof__cgo_load(struct prof__cgo_walk *w,
-                                        uint64_t addr, uint64_t *val) {
+PROF__SIGSAFE PROF__NO_SANITIZE static int
+prof__cgo_load(struct prof__cgo_walk *w, uint64_t addr, uint64_t *val) {
   if (addr & 7)
     return -1;
   for (unsigned i = 0; i < w->nv && i < 2; i++)
