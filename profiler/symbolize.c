@@ -9,7 +9,8 @@
  * one covers the PC (see prof__emit_dwarf), inlined frames the DWARF name;
  * both lose compiler clone suffixes and are demangled (demangle.h).
  * Each module's debug information is opened on its first PC and kept
- * until prof__natsym_free (the end of the session). */
+ * until prof__natsym_free (the end of the session), then handed to the
+ * process-lifetime cache of symcache.h for the next session. */
 #include "profiler/symbolize.h"
 
 #include <link.h>
@@ -18,17 +19,13 @@
 #include <string.h>
 #include <sys/auxv.h>
 
-#include "profiler/debuginfo.h"
 #include "profiler/demangle.h"
-#include "profiler/dwarf_lines.h"
 #include "profiler/stack.h"
-#include "profiler/symtab.h"
+#include "profiler/symcache.h"
 
 struct prof__modsym {
   int loaded;
-  struct prof__debuginfo di;
-  struct prof__dwlines *lines;  /* NULL without DWARF                   */
-  struct prof__symtab *dbgtab;  /* the separate debug file's symbols    */
+  struct prof__dbg dbg;         /* debug information (symcache.h)       */
   struct prof__symtab *tab;     /* the object's own .symtab or .dynsym  */
 };
 
@@ -37,6 +34,7 @@ struct prof__natsym {
   struct prof__modsym *mods; /* by module id, loaded on first use */
   uint32_t nmods;
   char **roots;
+  char *dirs; /* LIBPROF_DEBUG_DIRS, the cache key with the build-id */
   struct prof__demangler *dm;
 };
 
@@ -46,20 +44,23 @@ struct prof__natsym *prof__natsym_new(struct prof__modules *ms) {
     return NULL;
   elf_version(EV_CURRENT);
   ns->ms = ms;
-  ns->roots = prof__debug_roots(secure_getenv("LIBPROF_DEBUG_DIRS"));
+  const char *dirs = secure_getenv("LIBPROF_DEBUG_DIRS");
+  ns->dirs = strdup(dirs ? dirs : "");
+  ns->roots = prof__debug_roots(dirs);
   ns->dm = prof__demangler_new();
-  if (!ns->roots || !ns->dm) {
+  if (!ns->dirs || !ns->roots || !ns->dm) {
     prof__natsym_free(ns);
     return NULL;
   }
   return ns;
 }
 
-static void prof__modsym_close(struct prof__modsym *s) {
-  prof__dwlines_free(s->lines);
-  prof__symtab_free(s->dbgtab);
+/* The debug information goes back to the process-lifetime cache: a
+ * later session in this process reuses it (symcache.h). */
+static void prof__modsym_close(struct prof__natsym *ns,
+                               struct prof__modsym *s) {
+  prof__dbg_release(ns->dirs, &s->dbg);
   prof__symtab_free(s->tab);
-  prof__debuginfo_close(&s->di);
   memset(s, 0, sizeof(*s));
 }
 
@@ -67,9 +68,10 @@ void prof__natsym_free(struct prof__natsym *ns) {
   if (!ns)
     return;
   for (uint32_t i = 0; i < ns->nmods; i++)
-    prof__modsym_close(&ns->mods[i]);
+    prof__modsym_close(ns, &ns->mods[i]);
   free(ns->mods);
   free(ns->roots);
+  free(ns->dirs);
   prof__demangler_free(ns->dm);
   free(ns);
 }
@@ -96,11 +98,7 @@ static void prof__modsym_open(struct prof__natsym *ns, struct prof__modsym *s,
   s->loaded = 1;
   if (m->is_vdso && m->nseg > 0)
     img = prof__vdso_image(m, &len);
-  prof__debuginfo_open(m, ns->roots, &s->di);
-  if (s->di.dw)
-    s->lines = prof__dwlines_new(s->di.dw);
-  if (s->di.sep.data)
-    s->dbgtab = prof__symtab_new(s->di.sep.data, s->di.sep.len);
+  prof__dbg_open(m, ns->dirs, ns->roots, &s->dbg);
   s->tab = prof__symtab_new(img, len);
 }
 
@@ -123,7 +121,8 @@ static struct prof__modsym *prof__modsym(struct prof__natsym *ns,
 
 static const char *prof__sym_name(const struct prof__modsym *s,
                                   uint64_t vaddr) {
-  const char *name = s->dbgtab ? prof__symtab_lookup(s->dbgtab, vaddr) : NULL;
+  const char *name =
+      s->dbg.dbgtab ? prof__symtab_lookup(s->dbg.dbgtab, vaddr) : NULL;
   if (!name && s->tab)
     name = prof__symtab_lookup(s->tab, vaddr);
   return name;
@@ -169,7 +168,7 @@ static int prof__emit_symbol(struct prof__emit *e,
   const char *name = prof__sym_name(e->s, e->vaddr);
   if (name) {
     f.name = prof__demangle(e->ns->dm, name);
-    prof__dwlines_srcline(e->s->lines, e->vaddr, &f.file, &f.line);
+    prof__dwlines_srcline(e->s->dbg.lines, e->vaddr, &f.file, &f.line);
   } else {
     snprintf(buf, sizeof(buf), "%s+0x%llx", prof__basename(m->path),
              (unsigned long long)(pc - m->bias));
@@ -196,7 +195,7 @@ int prof__natsym_resolve_in(struct prof__natsym *ns,
    * first byte of the next function), so its call instruction is looked
    * up; the interrupted PC is exact. */
   struct prof__emit e = {ns, s, pc - (is_call ? 1 : 0) - m->bias, fn, arg, 0};
-  int n = prof__dwlines_resolve(s->lines, e.vaddr, prof__emit_dwarf, &e);
+  int n = prof__dwlines_resolve(s->dbg.lines, e.vaddr, prof__emit_dwarf, &e);
   if (n < 0)
     return e.ret;
   if (n > 0)
