@@ -14,6 +14,7 @@
 #include "profiler/demangle.h"
 #include "profiler/symbolize.h"
 #include "test_symbols_util.h"
+#include "test_symcache.h"
 
 #define SRC(f) SYM_SRC "/" f
 
@@ -498,7 +499,9 @@ int main(int argc, char **argv) {
       {"plugin", {test_plugin}},
       {"replaced", {test_replaced}},
       {"libc", {test_libc}},
-      {"cxx", {test_cxx}}};
+      {"cxx", {test_cxx}},
+      {"cache", {test_symcache_reuse}},
+      {"cache_build_id", {test_symcache_build_id}}};
   if (CU_initialize_registry() != CUE_SUCCESS)
     return 2;
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
