@@ -501,7 +501,9 @@ int main(int argc, char **argv) {
       {"libc", {test_libc}},
       {"cxx", {test_cxx}},
       {"cache", {test_symcache_reuse}},
-      {"cache_build_id", {test_symcache_build_id}}};
+      {"cache_build_id", {test_symcache_build_id}},
+      {"cache_dir", {test_symdisk}},
+      {"cache_dir_refused", {test_symdisk_refused}}};
   if (CU_initialize_registry() != CUE_SUCCESS)
     return 2;
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

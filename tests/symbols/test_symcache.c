@@ -9,8 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "profiler/symbolize.h"
+#include "profiler/symdisk.h"
 #include "test_symcache.h"
 #include "test_symbols_util.h"
 
@@ -150,4 +153,114 @@ void test_symcache_build_id(void) {
   free(a.buf);
   free(b.buf);
   prof__modules_free(ms);
+}
+
+/* One session over libc and this program, as test_symcache_reuse's. */
+static void session(struct text *t) {
+  struct prof__modules *ms = prof__modules_new();
+  char debug[512];
+  CU_ASSERT_FATAL(ms != NULL);
+  const struct prof__module *libc = libc_module(ms, debug, sizeof(debug));
+  resolve_spread(ms, libc, debug, t);
+  resolve_spread(ms, prof__modules_find(ms, (uintptr_t)&test_symcache_reuse),
+                 NULL, t);
+  prof__modules_free(ms);
+}
+
+/* The cache file of libc in dir. */
+static void libc_cache_file(const char *dir, char *path, size_t len) {
+  struct prof__modules *ms = prof__modules_new();
+  char debug[512], hex[129];
+  CU_ASSERT_FATAL(ms != NULL);
+  prof__module_build_id_hex(libc_module(ms, debug, sizeof(debug)), hex,
+                            sizeof(hex));
+  snprintf(path, len, "%s/%s.sym", dir, hex);
+  prof__modules_free(ms);
+}
+
+static void expect_same(const struct text *ref) {
+  struct text t = {0};
+  session(&t);
+  CU_ASSERT_FATAL(t.buf != NULL);
+  CU_ASSERT_STRING_EQUAL(t.buf, ref->buf);
+  free(t.buf);
+}
+
+static void rewrite(const char *path, long keep, const char *junk) {
+  FILE *f = fopen(path, "r+");
+  CU_ASSERT_FATAL(f != NULL);
+  if (keep >= 0)
+    CU_ASSERT_FATAL(ftruncate(fileno(f), keep) == 0);
+  if (junk)
+    fputs(junk, f);
+  fclose(f);
+}
+
+/* LIBPROF_CACHE_DIR: created 0700, files 0600; a warm cache gives the
+ * same frames, files and lines as the DWARF did, and is what is read (a
+ * name changed in the file shows); a truncated, garbled or foreign file
+ * is ignored and replaced. */
+void test_symdisk(void) {
+  char tmp[512], dir[600], file[800];
+  struct stat st;
+  struct text ref = {0};
+  CU_ASSERT_FATAL(sym_tmpdir(tmp, sizeof(tmp)) == 0);
+  snprintf(dir, sizeof(dir), "%s/cache", tmp);
+  setenv("LIBPROF_CACHE_DIR", dir, 1);
+  session(&ref); /* cold: fills the cache */
+  libc_cache_file(dir, file, sizeof(file));
+  CU_ASSERT_FATAL(stat(dir, &st) == 0);
+  CU_ASSERT_EQUAL(st.st_mode & 07777, 0700);
+  CU_ASSERT_FATAL(stat(file, &st) == 0);
+  CU_ASSERT_EQUAL(st.st_mode & 07777, 0600);
+  expect_same(&ref); /* warm */
+  rewrite(file, st.st_size / 2, NULL);
+  expect_same(&ref); /* truncated: ignored, and written again */
+  CU_ASSERT(stat(file, &st) == 0 && st.st_size > 100);
+  rewrite(file, -1, "garbage over the header");
+  expect_same(&ref);
+  char cmd[2000]; /* a name changed in place: the file is what is read */
+  snprintf(cmd, sizeof(cmd), "sed -i 's/qsort_r/qsort_R/' '%s'", file);
+  CU_ASSERT_FATAL(system(cmd) == 0);
+  struct text t = {0};
+  session(&t);
+  CU_ASSERT(t.buf && strstr(t.buf, "qsort_R|") && !strstr(t.buf, "qsort_r|"));
+  free(t.buf);
+  free(ref.buf);
+  unsetenv("LIBPROF_CACHE_DIR");
+  sym_rmtree(tmp);
+}
+
+static void expect_refused(const char *dir, const char *reason,
+                           const struct text *ref) {
+  char why[600];
+  setenv("LIBPROF_CACHE_DIR", dir, 1);
+  CU_ASSERT_EQUAL(prof__symdisk_check(why, sizeof(why)), -1);
+  CU_ASSERT(strstr(why, reason) != NULL && strchr(why, '\n') == why + strlen(why) - 1);
+  expect_same(ref);
+  unsetenv("LIBPROF_CACHE_DIR");
+}
+
+/* A cache dir that is a symlink, writable by others or not a directory is
+ * refused with one line, and the profile is made without it. */
+void test_symdisk_refused(void) {
+  char tmp[512], real[600], link[600], file[600];
+  struct text ref = {0};
+  CU_ASSERT_FATAL(sym_tmpdir(tmp, sizeof(tmp)) == 0);
+  session(&ref);
+  snprintf(real, sizeof(real), "%s/real", tmp);
+  snprintf(link, sizeof(link), "%s/link", tmp);
+  snprintf(file, sizeof(file), "%s/file", tmp);
+  CU_ASSERT_FATAL(mkdir(real, 0700) == 0 && symlink(real, link) == 0);
+  expect_refused(link, "is a symlink", &ref);
+  CU_ASSERT(rmdir(real) == 0); /* nothing was written through the link */
+  CU_ASSERT_FATAL(mkdir(real, 0700) == 0 && chmod(real, 0777) == 0);
+  expect_refused(real, "writable by others", &ref);
+  CU_ASSERT(rmdir(real) == 0);
+  FILE *f = fopen(file, "w");
+  CU_ASSERT_FATAL(f != NULL);
+  fclose(f);
+  expect_refused(file, "not a directory", &ref);
+  free(ref.buf);
+  sym_rmtree(tmp);
 }

@@ -4,5 +4,7 @@
 
 void test_symcache_reuse(void);
 void test_symcache_build_id(void);
+void test_symdisk(void);
+void test_symdisk_refused(void);
 
 #endif
