@@ -112,7 +112,7 @@ static size_t prof__frame_check(const unsigned char *p, size_t avail) {
   if (avail < 5 || (p[0] & ~7u))
     return 0;
   size_t at = 5, n = prof__str_check(p + at, avail - at);
-  if (n == 0 || (n == 3 && !(p[0] & 2))) /* only a raw frame is nameless */
+  if (n == 0 || (!(p[0] & 2) && p[at + 2] == '\0')) /* raw: no name */
     return 0;
   at += n;
   if (p[0] & 4) {
