@@ -134,10 +134,13 @@ void test_symcache_reuse(void) {
 }
 
 /* libc under another build-id (as if the file had been replaced): none
- * of the names only its debug file knows, although that file is cached. */
+ * of the names only its debug file knows, although that file is cached,
+ * in memory and in LIBPROF_CACHE_DIR. */
 void test_symcache_build_id(void) {
   struct prof__modules *ms = prof__modules_new();
-  CU_ASSERT_FATAL(ms != NULL);
+  char tmp[512];
+  CU_ASSERT_FATAL(ms != NULL && sym_tmpdir(tmp, sizeof(tmp)) == 0);
+  setenv("LIBPROF_CACHE_DIR", tmp, 1);
   char debug[512];
   struct prof__module other = *libc_module(ms, debug, sizeof(debug));
   struct text a = {0}, b = {0};
@@ -153,6 +156,8 @@ void test_symcache_build_id(void) {
   free(a.buf);
   free(b.buf);
   prof__modules_free(ms);
+  unsetenv("LIBPROF_CACHE_DIR");
+  sym_rmtree(tmp);
 }
 
 /* One session over libc and this program, as test_symcache_reuse's. */
