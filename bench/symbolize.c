@@ -13,9 +13,9 @@
  *    the text, so that nearly every compile unit is indexed (worst case).
  * Cold: a fresh symbolizer, so debug files are found, opened and indexed.
  * Warm: the same PCs again on that symbolizer (per-PC cost alone).
- * 2nd: the same PCs in a new symbolizer of the same process, as the next
+ * 2nd ms: the same PCs in a new symbolizer of the same process, as the next
  * session gets them (debug information from the process-lifetime cache).
- * disk s: the same PCs in a new process, with LIBPROF_CACHE_DIR filled by
+ * disk ms: the same PCs in a new process, with LIBPROF_CACHE_DIR filled by
  * a session before (the on-disk cache warm).
  * "libc 500": 500 PCs spread over libc, the goal of issue 14 (<= 20 ms).
  * Memory: growth over the cold pass, in MiB: "anon" is what it allocates
@@ -277,9 +277,9 @@ static void bsym_measure(struct bsym_set *s) {
   ns = prof__natsym_new(NULL);
   double t2 = ns ? bsym_pass(ns, s, &warm) : 0;
   prof__natsym_free(ns);
-  printf("%-26s %6zu %7.3f %9.0f %7.3f %9.0f %7.3f %6.1f %6.1f %5.1f %5.1f "
+  printf("%-26s %6zu %7.3f %9.0f %7.3f %9.0f %7.1f %6.1f %6.1f %5.1f %5.1f "
          "%5.1f %5.2f",
-         s->name, s->npcs, tc, s->npcs / tc, tw, s->npcs / tw, t2,
+         s->name, s->npcs, tc, s->npcs / tc, tw, s->npcs / tw, t2 * 1e3,
          (double)(anon1 - anon0) / (1 << 20),
          (double)(file1 - file0) / (1 << 20), 100.0 * cold.line / s->npcs,
          100.0 * cold.sym / s->npcs, 100.0 * cold.raw / s->npcs,
@@ -295,7 +295,7 @@ static void bsym_disk(struct bsym_set *s, int timed) {
   double t = ns ? bsym_pass(ns, s, &c) : 0;
   prof__natsym_free(ns);
   if (timed)
-    printf(" %7.3f\n", t);
+    printf(" %7.1f\n", t * 1e3);
 }
 
 static void bsym_child(struct bsym_set *s, int what) {
@@ -371,7 +371,8 @@ int main(int argc, char **argv) {
   snprintf(lib, sizeof(lib), "%s/lib/libpython3.11.so.1.0", pyenv);
   printf("%-26s %6s %7s %9s %7s %9s %7s %6s %6s %5s %5s %5s %5s %7s\n",
          "data set", "PCs", "cold s", "cold PC/s", "warm s", "warm PC/s",
-         "2nd s", "anon", "file", "line%", "sym%", "raw%", "fr/PC", "disk s");
+         "2nd ms", "anon", "file", "line%", "sym%", "raw%", "fr/PC",
+         "disk ms");
   bsym_python(argv[1], "/usr/bin/python3.11", "python3.11 Debian workload",
               dir, secs);
   bsym_python(argv[1], py, "python3.11 -g workload", dir, secs);
