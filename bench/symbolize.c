@@ -376,8 +376,8 @@ int main(int argc, char **argv) {
   bsym_python(argv[1], "/usr/bin/python3.11", "python3.11 Debian workload",
               dir, secs);
   bsym_python(argv[1], py, "python3.11 -g workload", dir, secs);
-  bsym_spread_set("/lib/x86_64-linux-gnu/libc.so.6", "libc 500 (libc6-dbg)", 500,
-                  dir);
+  bsym_spread_set("/lib/x86_64-linux-gnu/libc.so.6", "libc 500 (libc6-dbg)",
+                  500, dir);
   bsym_spread_set("/lib/x86_64-linux-gnu/libc.so.6", "libc spread (libc6-dbg)",
                   20000, dir);
   bsym_spread_set(lib, "libpython -g spread", 20000, dir);

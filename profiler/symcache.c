@@ -22,8 +22,8 @@ static void prof__dbg_close(struct prof__dbg *d) {
   memset(d, 0, sizeof(*d));
 }
 
-static int prof__slot_is(const struct prof__symslot *s, const struct prof__dbg *d,
-                         const char *dirs) {
+static int prof__slot_is(const struct prof__symslot *s,
+                         const struct prof__dbg *d, const char *dirs) {
   return s->d.idlen == d->idlen && d->idlen > 0 &&
          memcmp(s->d.id, d->id, (size_t)d->idlen) == 0 &&
          strcmp(s->dirs, dirs) == 0;
@@ -111,7 +111,8 @@ static int prof__symcache_put(const char *dirs, struct prof__dbg *d,
 
 void prof__dbg_release(const char *dirs, struct prof__dbg *d) {
   struct prof__dbg old = {0};
-  if (prof__dbg_keepable(d) && prof__symcache_put(dirs ? dirs : "", d, &old) == 0)
+  if (prof__dbg_keepable(d) &&
+      prof__symcache_put(dirs ? dirs : "", d, &old) == 0)
     memset(d, 0, sizeof(*d));
   prof__dbg_close(d);
   if (old.idlen)

@@ -48,7 +48,8 @@ int prof__symdisk_dir(const char *dir, char *why, size_t len) {
   const char *bad = NULL;
   if (mkdir(dir, 0700) != 0 && errno != EEXIST)
     bad = "cannot be created";
-  int fd = bad ? -1 : open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int fd = bad ? -1
+               : open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (!bad && fd < 0)
     bad = errno == ELOOP || errno == ENOTDIR ? "is a symlink or not a directory"
                                              : "cannot be opened";
@@ -352,7 +353,8 @@ void prof__symdisk_frame(struct prof__symdisk *d,
     return;
   }
   (*nframes)++;
-  unsigned char flags = (f->inlined ? 1 : 0) | (raw ? 2 : 0) | (f->file ? 4 : 0);
+  unsigned char flags =
+      (f->inlined ? 1 : 0) | (raw ? 2 : 0) | (f->file ? 4 : 0);
   prof__put(d, &flags, 1);
   prof__put(d, &f->line, sizeof(f->line));
   prof__put_str(d, raw ? "" : f->name);

@@ -46,8 +46,8 @@ static void round_trip(struct prof__symdisk *d, const unsigned char *id) {
   prof__symdisk_save(fd, d);
   struct prof__symdisk *back = prof__symdisk_load(fd, id, 20);
   int n = 0;
-  if (!back || prof__symdisk_emit(back, 0xfeedf00d, 1, "x", frame_cb, &n) != 0 ||
-      n < 1)
+  if (!back ||
+      prof__symdisk_emit(back, 0xfeedf00d, 1, "x", frame_cb, &n) != 0 || n < 1)
     abort();
   prof__symdisk_free(back);
 }
