@@ -13,6 +13,11 @@
  *    the text, so that nearly every compile unit is indexed (worst case).
  * Cold: a fresh symbolizer, so debug files are found, opened and indexed.
  * Warm: the same PCs again on that symbolizer (per-PC cost alone).
+ * 2nd ms: the same PCs in a new symbolizer of the same process, as the next
+ * session gets them (debug information from the process-lifetime cache).
+ * disk ms: the same PCs in a new process, with LIBPROF_CACHE_DIR filled by
+ * a session before (the on-disk cache warm).
+ * "libc 500": 500 PCs spread over libc, the goal of issue 14 (<= 20 ms).
  * Memory: growth over the cold pass, in MiB: "anon" is what it allocates
  * (indexes, libdw's caches, decompressed debug sections), "file" the
  * pages of mapped object and debug files it touched (page cache, shared).
@@ -267,9 +272,14 @@ static void bsym_measure(struct bsym_set *s) {
   size_t anon1 = bsym_rss(0), file1 = bsym_rss(1);
   double tw = bsym_pass(ns, s, &warm);
   prof__natsym_free(ns);
-  printf("%-26s %6zu %7.3f %9.0f %7.3f %9.0f %6.1f %6.1f %5.1f %5.1f %5.1f "
-         "%5.2f\n",
-         s->name, s->npcs, tc, s->npcs / tc, tw, s->npcs / tw,
+  /* The next session of this process: debug information from the
+   * process-lifetime cache (symcache.h), CU indexes included. */
+  ns = prof__natsym_new(NULL, NULL);
+  double t2 = ns ? bsym_pass(ns, s, &warm) : 0;
+  prof__natsym_free(ns);
+  printf("%-26s %6zu %7.3f %9.0f %7.3f %9.0f %7.1f %6.1f %6.1f %5.1f %5.1f "
+         "%5.1f %5.2f",
+         s->name, s->npcs, tc, s->npcs / tc, tw, s->npcs / tw, t2 * 1e3,
          (double)(anon1 - anon0) / (1 << 20),
          (double)(file1 - file0) / (1 << 20), 100.0 * cold.line / s->npcs,
          100.0 * cold.sym / s->npcs, 100.0 * cold.raw / s->npcs,
@@ -277,18 +287,47 @@ static void bsym_measure(struct bsym_set *s) {
   fflush(stdout);
 }
 
-/* Each set runs in a child of its own, so that its memory figures do not
- * depend on what the sets before it freed. */
-static void bsym_run_set(struct bsym_set *s) {
+/* One session over the set with LIBPROF_CACHE_DIR=dir: timed (the
+ * on-disk cache warm) or not (filling it). */
+static void bsym_disk(struct bsym_set *s, int timed) {
+  struct bsym_count c = {0};
+  struct prof__natsym *ns = prof__natsym_new(NULL, NULL);
+  double t = ns ? bsym_pass(ns, s, &c) : 0;
+  prof__natsym_free(ns);
+  if (timed)
+    printf(" %7.1f\n", t * 1e3);
+}
+
+static void bsym_child(struct bsym_set *s, int what) {
   fflush(stdout);
   pid_t pid = fork();
   if (pid == 0) {
-    bsym_measure(s);
+    if (what == 0)
+      bsym_measure(s);
+    else
+      bsym_disk(s, what == 2);
+    fflush(stdout);
     _exit(0);
   }
   int st;
   if (pid > 0)
     waitpid(pid, &st, 0);
+}
+
+/* Each pass runs in a child of its own, so that its memory figures do not
+ * depend on what the sets before it freed, and the on-disk cache is
+ * measured in a process that has not opened the debug files. */
+static void bsym_run_set(struct bsym_set *s, const char *dir) {
+  char cache[512], cmd[600];
+  snprintf(cache, sizeof(cache), "%s/symcache", dir);
+  bsym_child(s, 0);
+  setenv("LIBPROF_CACHE_DIR", cache, 1);
+  bsym_child(s, 1);
+  bsym_child(s, 2);
+  unsetenv("LIBPROF_CACHE_DIR");
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache);
+  if (system(cmd) != 0)
+    fprintf(stderr, "cannot remove %s\n", cache);
 }
 
 static void bsym_python(const char *libprof, const char *py,
@@ -300,17 +339,18 @@ static void bsym_python(const char *libprof, const char *py,
     printf("%-26s (%s not found)\n", name, py);
   else if (bsym_profile_python(libprof, py, out, secs) == 0 &&
            bsym_read_profile(out, &s) == 0)
-    bsym_run_set(&s);
+    bsym_run_set(&s, dir);
   else
     printf("%-26s (profile of %s failed)\n", name, py);
   bsym_set_free(&s);
   unlink(out);
 }
 
-static void bsym_spread_set(const char *path, const char *name) {
+static void bsym_spread_set(const char *path, const char *name, size_t n,
+                            const char *dir) {
   struct bsym_set s = {.name = name};
-  if (access(path, R_OK) == 0 && bsym_spread(path, 20000, &s) == 0)
-    bsym_run_set(&s);
+  if (access(path, R_OK) == 0 && bsym_spread(path, n, &s) == 0)
+    bsym_run_set(&s, dir);
   else
     printf("%-26s (%s not found)\n", name, path);
   bsym_set_free(&s);
@@ -329,14 +369,18 @@ int main(int argc, char **argv) {
     return 1;
   snprintf(py, sizeof(py), "%s/bin/python3.11", pyenv);
   snprintf(lib, sizeof(lib), "%s/lib/libpython3.11.so.1.0", pyenv);
-  printf("%-26s %6s %7s %9s %7s %9s %6s %6s %5s %5s %5s %5s\n", "data set",
-         "PCs", "cold s", "cold PC/s", "warm s", "warm PC/s", "anon", "file",
-         "line%", "sym%", "raw%", "fr/PC");
+  printf("%-26s %6s %7s %9s %7s %9s %7s %6s %6s %5s %5s %5s %5s %7s\n",
+         "data set", "PCs", "cold s", "cold PC/s", "warm s", "warm PC/s",
+         "2nd ms", "anon", "file", "line%", "sym%", "raw%", "fr/PC",
+         "disk ms");
   bsym_python(argv[1], "/usr/bin/python3.11", "python3.11 Debian workload",
               dir, secs);
   bsym_python(argv[1], py, "python3.11 -g workload", dir, secs);
-  bsym_spread_set("/lib/x86_64-linux-gnu/libc.so.6", "libc spread (libc6-dbg)");
-  bsym_spread_set(lib, "libpython -g spread");
+  bsym_spread_set("/lib/x86_64-linux-gnu/libc.so.6", "libc 500 (libc6-dbg)",
+                  500, dir);
+  bsym_spread_set("/lib/x86_64-linux-gnu/libc.so.6", "libc spread (libc6-dbg)",
+                  20000, dir);
+  bsym_spread_set(lib, "libpython -g spread", 20000, dir);
   int r = bsym_export_bench(dir, 1000000, 20000);
   rmdir(dir);
   return r ? 1 : 0;

@@ -7,8 +7,10 @@
  * one PC. Instead each CU is walked once, on its first PC, into a sorted
  * table of the address ranges of its functions and inlined instances;
  * every later PC in that CU is a binary search plus a short walk up the
- * nesting. CUs are found through their own DW_AT_ranges, so objects built
- * without .debug_aranges (clang's default) work too. */
+ * nesting. CUs are found through .debug_aranges when present (cheap to
+ * read), else, or for a PC it misses, through every CU's own
+ * DW_AT_ranges, so objects built without .debug_aranges (clang's default)
+ * work too. Only CUs that PCs fall in are indexed. */
 #ifndef PROF_PROFILER_DWARF_LINES_H
 #define PROF_PROFILER_DWARF_LINES_H
 

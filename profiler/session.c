@@ -17,6 +17,7 @@
 #include "profiler/runtime.h"
 #include "profiler/log.h"
 #include "profiler/sigown.h"
+#include "profiler/symdisk.h"
 #include "profiler/threads.h"
 #include "profiler/trigger.h"
 #include "unwind/modules.h"
@@ -220,6 +221,9 @@ static int prof__launch(struct prof__session *s) {
   }
   prof__session = s;
   pthread_once(&once, prof__register_atexit);
+  char why[600]; /* an unusable LIBPROF_CACHE_DIR: profiled without it */
+  if (prof__symdisk_check(why, sizeof(why)) != 0)
+    prof__say(s, why);
   return 0;
 }
 

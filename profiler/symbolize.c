@@ -9,7 +9,8 @@
  * one covers the PC (see prof__emit_dwarf), inlined frames the DWARF name;
  * both lose compiler clone suffixes and are demangled (demangle.h).
  * Each module's debug information is opened on its first PC and kept
- * until prof__natsym_free (the end of the session). */
+ * until prof__natsym_free (the end of the session), then handed to the
+ * process-lifetime cache of symcache.h for the next session. */
 #include "profiler/symbolize.h"
 
 #include <link.h>
@@ -17,18 +18,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <unistd.h>
 
-#include "profiler/debuginfo.h"
 #include "profiler/demangle.h"
-#include "profiler/dwarf_lines.h"
 #include "profiler/stack.h"
-#include "profiler/symtab.h"
+#include "profiler/symcache.h"
+#include "profiler/symdisk.h"
 
 struct prof__modsym {
-  int loaded;
-  struct prof__debuginfo di;
-  struct prof__dwlines *lines;  /* NULL without DWARF                   */
-  struct prof__symtab *dbgtab;  /* the separate debug file's symbols    */
+  int loaded;                   /* disk set up                          */
+  int opened;                   /* dbg and tab opened                   */
+  struct prof__symdisk *disk;   /* LIBPROF_CACHE_DIR's table, or NULL   */
+  struct prof__dbg dbg;         /* debug information (symcache.h)       */
   struct prof__symtab *tab;     /* the object's own .symtab or .dynsym  */
 };
 
@@ -37,6 +38,8 @@ struct prof__natsym {
   struct prof__modsym *mods; /* by module id, loaded on first use */
   uint32_t nmods;
   char **roots;
+  char *dirs; /* LIBPROF_DEBUG_DIRS, the cache key with the build-id */
+  int cachefd; /* LIBPROF_CACHE_DIR, or -1 */
   struct prof__demangler *dm;
 };
 
@@ -47,21 +50,29 @@ struct prof__natsym *prof__natsym_new(struct prof__modules *ms,
     return NULL;
   elf_version(EV_CURRENT);
   ns->ms = ms;
-  ns->roots = prof__debug_roots(debug_dirs ? debug_dirs
-                                           : secure_getenv("LIBPROF_DEBUG_DIRS"));
+  char why[600]; /* said once, at the start of the session */
+  ns->cachefd = prof__symdisk_open_env(why, sizeof(why));
+  const char *dirs = debug_dirs ? debug_dirs
+                                : secure_getenv("LIBPROF_DEBUG_DIRS");
+  ns->dirs = strdup(dirs ? dirs : "");
+  ns->roots = prof__debug_roots(dirs);
   ns->dm = prof__demangler_new();
-  if (!ns->roots || !ns->dm) {
+  if (!ns->dirs || !ns->roots || !ns->dm) {
     prof__natsym_free(ns);
     return NULL;
   }
   return ns;
 }
 
-static void prof__modsym_close(struct prof__modsym *s) {
-  prof__dwlines_free(s->lines);
-  prof__symtab_free(s->dbgtab);
+/* The debug information goes back to the process-lifetime cache: a
+ * later session in this process reuses it (symcache.h). */
+static void prof__modsym_close(struct prof__natsym *ns,
+                               struct prof__modsym *s) {
+  if (s->disk)
+    prof__symdisk_save(ns->cachefd, s->disk);
+  prof__symdisk_free(s->disk);
+  prof__dbg_release(ns->dirs, &s->dbg);
   prof__symtab_free(s->tab);
-  prof__debuginfo_close(&s->di);
   memset(s, 0, sizeof(*s));
 }
 
@@ -69,9 +80,12 @@ void prof__natsym_free(struct prof__natsym *ns) {
   if (!ns)
     return;
   for (uint32_t i = 0; i < ns->nmods; i++)
-    prof__modsym_close(&ns->mods[i]);
+    prof__modsym_close(ns, &ns->mods[i]);
   free(ns->mods);
   free(ns->roots);
+  free(ns->dirs);
+  if (ns->cachefd >= 0)
+    close(ns->cachefd);
   prof__demangler_free(ns->dm);
   free(ns);
 }
@@ -95,14 +109,10 @@ static void prof__modsym_open(struct prof__natsym *ns, struct prof__modsym *s,
                               const struct prof__module *m) {
   size_t len = m->image_len;
   const unsigned char *img = m->image;
-  s->loaded = 1;
+  s->opened = 1;
   if (m->is_vdso && m->nseg > 0)
     img = prof__vdso_image(m, &len);
-  prof__debuginfo_open(m, ns->roots, &s->di);
-  if (s->di.dw)
-    s->lines = prof__dwlines_new(s->di.dw);
-  if (s->di.sep.data)
-    s->dbgtab = prof__symtab_new(s->di.sep.data, s->di.sep.len);
+  prof__dbg_open(m, ns->dirs, ns->roots, &s->dbg);
   s->tab = prof__symtab_new(img, len);
 }
 
@@ -118,14 +128,16 @@ static struct prof__modsym *prof__modsym(struct prof__natsym *ns,
     ns->nmods = n;
   }
   struct prof__modsym *s = &ns->mods[m->id];
-  if (!s->loaded)
-    prof__modsym_open(ns, s, m);
+  if (!s->loaded && ns->cachefd >= 0 && m->build_id_len > 0)
+    s->disk = prof__symdisk_load(ns->cachefd, m->build_id, m->build_id_len);
+  s->loaded = 1;
   return s;
 }
 
 static const char *prof__sym_name(const struct prof__modsym *s,
                                   uint64_t vaddr) {
-  const char *name = s->dbgtab ? prof__symtab_lookup(s->dbgtab, vaddr) : NULL;
+  const char *name =
+      s->dbg.dbgtab ? prof__symtab_lookup(s->dbg.dbgtab, vaddr) : NULL;
   if (!name && s->tab)
     name = prof__symtab_lookup(s->tab, vaddr);
   return name;
@@ -140,6 +152,14 @@ struct prof__emit {
   int ret;
 };
 
+/* Forwards one frame, recorded for the on-disk cache when there is one. */
+static int prof__emit_out(struct prof__emit *e, const struct prof__symframe *f,
+                          int raw) {
+  if (e->s->disk)
+    prof__symdisk_frame(e->s->disk, f, raw);
+  return e->fn(e->arg, f);
+}
+
 /* prof__dwframe_fn: names and forwards one DWARF frame. The frame of the
  * function that was not inlined takes the ELF symbol's name when there is
  * one, so that a frame is named the same with or without debug info
@@ -153,7 +173,7 @@ static int prof__emit_dwarf(void *arg, const struct prof__dwframe *d) {
   struct prof__symframe f = {
       name ? prof__demangle(e->ns->dm, name) : "[inlined]", d->file, d->line,
       d->inlined};
-  e->ret = e->fn(e->arg, &f);
+  e->ret = prof__emit_out(e, &f, 0);
   return e->ret;
 }
 
@@ -171,13 +191,13 @@ static int prof__emit_symbol(struct prof__emit *e,
   const char *name = prof__sym_name(e->s, e->vaddr);
   if (name) {
     f.name = prof__demangle(e->ns->dm, name);
-    prof__dwlines_srcline(e->s->lines, e->vaddr, &f.file, &f.line);
+    prof__dwlines_srcline(e->s->dbg.lines, e->vaddr, &f.file, &f.line);
   } else {
     snprintf(buf, sizeof(buf), "%s+0x%llx", prof__basename(m->path),
              (unsigned long long)(pc - m->bias));
     f.name = buf;
   }
-  return e->fn(e->arg, &f);
+  return prof__emit_out(e, &f, !name);
 }
 
 int prof__natsym_resolve(struct prof__natsym *ns, uint32_t module, uint64_t pc,
@@ -194,14 +214,22 @@ int prof__natsym_resolve_in(struct prof__natsym *ns,
   struct prof__modsym *s = m ? prof__modsym(ns, m) : NULL;
   if (!s)
     return fn(arg, &unknown);
+  int r = s->disk ? prof__symdisk_emit(s->disk, pc - m->bias, is_call,
+                                       prof__basename(m->path), fn, arg)
+                  : PROF__SYMDISK_MISS;
+  if (r != PROF__SYMDISK_MISS)
+    return r;
+  if (!s->opened)
+    prof__modsym_open(ns, s, m);
   /* A return address belongs to the call before it (and may even be the
    * first byte of the next function), so its call instruction is looked
    * up; the interrupted PC is exact. */
   struct prof__emit e = {ns, s, pc - (is_call ? 1 : 0) - m->bias, fn, arg, 0};
-  int n = prof__dwlines_resolve(s->lines, e.vaddr, prof__emit_dwarf, &e);
-  if (n < 0)
-    return e.ret;
-  if (n > 0)
-    return 0;
-  return prof__emit_symbol(&e, m, pc);
+  if (s->disk)
+    prof__symdisk_begin(s->disk, pc - m->bias, is_call);
+  int n = prof__dwlines_resolve(s->dbg.lines, e.vaddr, prof__emit_dwarf, &e);
+  r = n < 0 ? e.ret : n > 0 ? 0 : prof__emit_symbol(&e, m, pc);
+  if (s->disk)
+    prof__symdisk_end(s->disk, r == 0);
+  return r;
 }

@@ -14,6 +14,7 @@
 #include "profiler/demangle.h"
 #include "profiler/symbolize.h"
 #include "test_symbols_util.h"
+#include "test_symcache.h"
 
 #define SRC(f) SYM_SRC "/" f
 
@@ -344,6 +345,55 @@ static void test_libc(void) {
 
 /* ---- C++ -------------------------------------------------------------- */
 
+/* Lines of file containing needle. */
+static int count_lines(const char *file, const char *needle) {
+  FILE *f = fopen(file, "r");
+  char line[1024];
+  int n = 0;
+  while (f && fgets(line, sizeof(line), f))
+    n += strstr(line, needle) != NULL;
+  if (f)
+    fclose(f);
+  return n;
+}
+
+/* LIBPROF_CACHE_DIR in real runs: qsort_prog twice with a cache (the
+ * second one names libc's PCs from it), then with the cache dir a
+ * symlink: one line in the log, and the run profiled as without cache. */
+static void test_cache_runs(void) {
+  char dir[4200], link[4200], log[4200], env[3][4300];
+  struct sym_profile p;
+  char *argv[] = {SYM_QSORT, "0.8", NULL};
+  fresh_out();
+  snprintf(dir, sizeof(dir), "%s/cache", tmp);
+  snprintf(env[0], sizeof(env[0]), "LIBPROF_CACHE_DIR=%s", dir);
+  char *envp[] = {env[0], NULL};
+  for (int run = 0; run < 2; run++) { /* cold, then warm */
+    profile(argv, envp, &p);
+    expect_share(&p, "main > qsort_r > msort_with_tmp > cmp_slow",
+                 sym_share(&p, msort_chain, NULL), 0.7, 1.0);
+    sym_free(&p);
+  }
+  Dl_info info;
+  char id[130], file[4400];
+  CU_ASSERT_FATAL(dladdr((void *)qsort, &info) && info.dli_fname);
+  CU_ASSERT_FATAL(sym_build_id(info.dli_fname, id, sizeof(id)) == 0);
+  snprintf(file, sizeof(file), "%s/%s.sym", dir, id);
+  CU_ASSERT(access(file, R_OK) == 0); /* libc's, read by the second run */
+  snprintf(link, sizeof(link), "%s/link", tmp);
+  snprintf(log, sizeof(log), "%s/log", tmp);
+  CU_ASSERT_FATAL(symlink(dir, link) == 0);
+  snprintf(env[1], sizeof(env[1]), "LIBPROF_CACHE_DIR=%s", link);
+  snprintf(env[2], sizeof(env[2]), "LIBPROF_LOG=%s", log);
+  char *bad[] = {env[1], env[2], NULL};
+  profile(argv, bad, &p);
+  expect_share(&p, "main > qsort_r > msort_with_tmp > cmp_slow",
+               sym_share(&p, msort_chain, NULL), 0.7, 1.0);
+  sym_free(&p);
+  CU_ASSERT_EQUAL(count_lines(log, "LIBPROF_CACHE_DIR"), 1);
+  CU_ASSERT_EQUAL(count_lines(log, "is a symlink"), 1);
+}
+
 static int cxx_chain(const struct sym_profile *p, const struct sym_stack *s,
                      const void *arg) {
   const char *file = SRC("cxx_prog.cpp");
@@ -498,7 +548,12 @@ int main(int argc, char **argv) {
       {"plugin", {test_plugin}},
       {"replaced", {test_replaced}},
       {"libc", {test_libc}},
-      {"cxx", {test_cxx}}};
+      {"cxx", {test_cxx}},
+      {"cache", {test_symcache_reuse}},
+      {"cache_runs", {test_cache_runs}},
+      {"cache_build_id", {test_symcache_build_id}},
+      {"cache_dir", {test_symdisk}},
+      {"cache_dir_refused", {test_symdisk_refused}}};
   if (CU_initialize_registry() != CUE_SUCCESS)
     return 2;
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
