@@ -14,6 +14,7 @@
 
 #include "export/export.h"
 #include "profiler/fork.h"
+#include "sigpath/sampler.h"
 #include "unwind/unwind.h"
 
 const char *const prof__mode_names[] = {"cpu", "timer", "itimer", "wall"};
@@ -181,6 +182,20 @@ static int prof__format_opt(struct prof__cfgctx *x, const char *given,
   return 0;
 }
 
+/* LIBPROF_SEED fixes the sampling periods' generator (reproducible runs);
+ * unset, every run draws its own seed from the clocks and the pid. */
+static int prof__seed_opt(struct prof__cfgctx *x, struct prof__config *c) {
+  const char *s = prof__env("LIBPROF_SEED");
+  long v;
+  if (s && prof__parse_int(s, 0, LONG_MAX, &v) != 0)
+    return prof__bad(x, "LIBPROF_SEED", s,
+                     "an integer from 0 to 9223372036854775807");
+  c->seed = s ? (uint64_t)v
+              : prof__now_ns(CLOCK_MONOTONIC) * 0x9e3779b97f4a7c15u ^
+                    prof__now_ns(CLOCK_REALTIME) ^ (uint64_t)getpid() << 40;
+  return 0;
+}
+
 static int prof__misc_opts(struct prof__cfgctx *x, const struct prof_options *o,
                            struct prof__config *c) {
   static const char *const unwinds[] = {"dwarf", "fp"};
@@ -211,6 +226,11 @@ static int prof__misc_opts(struct prof__cfgctx *x, const struct prof_options *o,
   if (!err)
     err = prof__name_opt(x, NULL, "LIBPROF_PYTHON", bools, 2, 1, "0 or 1",
                          &c->python);
+  if (!err)
+    err = prof__name_opt(x, NULL, "LIBPROF_JITTER", bools, 2, 1, "0 or 1",
+                         &c->jitter);
+  if (!err)
+    err = prof__seed_opt(x, c);
   int q = o ? o->quiet : 0;
   c->quiet = q ? q > 0 : prof__env("LIBPROF_QUIET") != NULL;
   return err;

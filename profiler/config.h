@@ -28,6 +28,8 @@ struct prof__config {
   int collapsed_ns;    /* collapsed weights: 1 = ns, 0 = counts      */
   int keep_internals;  /* keep interpreter frames under managed code */
   int python;          /* CPython 3.11 support (docs/python.md)       */
+  int jitter;          /* LIBPROF_JITTER: random periods (default 1)  */
+  uint64_t seed;       /* LIBPROF_SEED, else drawn from the clock     */
   int fork_stop;       /* LIBPROF_FORK=stop: a fork child does not profile */
   int out_from_env;    /* the path came from LIBPROF_OUT, not prof_options */
   char out_pattern[4096]; /* output path as given, %p not expanded     */
