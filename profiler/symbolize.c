@@ -4,7 +4,8 @@
  *   2. ELF symbols: the debug file's .symtab (it names static functions
  *      the shipped object lost), then the object's .symtab, then .dynsym;
  *      file and line still come from the line table when there is one;
- *   3. "module+0xoffset".
+ *   3. "module+0xoffset" of the function's start, from its FDE in
+ *      .eh_frame_hdr (symtab.c); of the PC itself without one.
  * Naming: a frame that was not inlined takes the ELF symbol's name when
  * one covers the PC (see prof__emit_dwarf), inlined frames the DWARF name;
  * both lose compiler clone suffixes and are demangled (demangle.h).
@@ -171,8 +172,13 @@ static int prof__emit_symbol(struct prof__emit *e,
     f.name = prof__demangle(e->ns->dm, name);
     prof__dwlines_srcline(e->s->lines, e->vaddr, &f.file, &f.line);
   } else {
+    /* Stripped code: named after its function's start (its FDE's), so
+     * that every PC of one function is one frame. */
+    uint64_t at = pc - m->bias;
+    if (!e->s->tab || prof__symtab_fde_start(e->s->tab, e->vaddr, &at) != 0)
+      at = pc - m->bias;
     snprintf(buf, sizeof(buf), "%s+0x%llx", prof__basename(m->path),
-             (unsigned long long)(pc - m->bias));
+             (unsigned long long)at);
     f.name = buf;
   }
   return e->fn(e->arg, &f);

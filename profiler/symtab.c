@@ -18,6 +18,11 @@ struct prof__sym {
 struct prof__symtab {
   struct prof__sym *syms;
   size_t n;
+  /* .eh_frame_hdr's search table: (start, fde) pairs of int32, relative
+   * to the section's address, sorted by start; NULL if absent. */
+  const int32_t *fdes;
+  size_t nfdes;
+  uint64_t hdr_addr;
 };
 
 static const ElfW(Shdr) *prof__section(const unsigned char *img, size_t len,
@@ -96,6 +101,63 @@ static int prof__load(struct prof__symtab *t, const unsigned char *img,
   return 0;
 }
 
+/* The section called name, or NULL. */
+static const ElfW(Shdr) *prof__section_named(const unsigned char *img,
+                                             size_t len, const char *name) {
+  const ElfW(Ehdr) *eh = (const void *)img;
+  const ElfW(Shdr) *any = prof__section(img, len, SHT_PROGBITS);
+  if (!any || eh->e_shstrndx >= eh->e_shnum)
+    return NULL;
+  const ElfW(Shdr) *sh = (const void *)(img + eh->e_shoff);
+  const ElfW(Shdr) *str = &sh[eh->e_shstrndx];
+  if (!prof__range_in(str->sh_offset, str->sh_size, 0, len))
+    return NULL;
+  size_t k = strlen(name) + 1;
+  for (int i = 0; i < eh->e_shnum; i++)
+    if (sh[i].sh_name < str->sh_size && str->sh_size - sh[i].sh_name >= k &&
+        memcmp(img + str->sh_offset + sh[i].sh_name, name, k) == 0)
+      return &sh[i];
+  return NULL;
+}
+
+/* Stripped code: an address no symbol covers still lies in the range of
+ * its function's FDE, whose start .eh_frame_hdr lists. Version 1 with a
+ * udata4/sdata4 count and datarel|sdata4 pairs, as GNU ld, gold and lld
+ * write it (the same format fde.c reads). */
+static void prof__load_fdes(struct prof__symtab *t, const unsigned char *img,
+                            size_t len) {
+  const ElfW(Shdr) *sh = prof__section_named(img, len, ".eh_frame_hdr");
+  if (!sh || sh->sh_type != SHT_PROGBITS ||
+      !prof__range_in(sh->sh_offset, sh->sh_size, 0, len) ||
+      sh->sh_size < 12 || sh->sh_offset % 4 != 0)
+    return;
+  const unsigned char *h = img + sh->sh_offset;
+  uint32_t count;
+  memcpy(&count, h + 8, 4);
+  if (h[0] != 1 || (h[2] != 0x03 && h[2] != 0x0b) || h[3] != 0x3b ||
+      count > (sh->sh_size - 12) / 8)
+    return;
+  t->fdes = (const int32_t *)(h + 12);
+  t->nfdes = count;
+  t->hdr_addr = sh->sh_addr;
+}
+
+int prof__symtab_fde_start(const struct prof__symtab *t, uint64_t vaddr,
+                           uint64_t *start) {
+  size_t lo = 0, hi = t->nfdes;
+  while (lo < hi) { /* how many FDEs start at or before vaddr */
+    size_t mid = (lo + hi) / 2;
+    if (t->hdr_addr + (uint64_t)(int64_t)t->fdes[2 * mid] <= vaddr)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == 0)
+    return -1;
+  *start = t->hdr_addr + (uint64_t)(int64_t)t->fdes[2 * (lo - 1)];
+  return 0;
+}
+
 struct prof__symtab *prof__symtab_new(const unsigned char *img, size_t len) {
   struct prof__symtab *t = calloc(1, sizeof(*t));
   if (!t || !img || len < sizeof(ElfW(Ehdr)) ||
@@ -111,6 +173,7 @@ struct prof__symtab *prof__symtab_new(const unsigned char *img, size_t len) {
     free(t);
     return NULL;
   }
+  prof__load_fdes(t, img, len);
   return t;
 }
 

@@ -27,6 +27,13 @@ PROF__HIDDEN void prof__symtab_free(struct prof__symtab *t);
 PROF__HIDDEN const char *prof__symtab_lookup(const struct prof__symtab *t,
                                              uint64_t vaddr);
 
+/* Start (link-time address) of the function containing vaddr, from the
+ * image's .eh_frame_hdr table (the nearest FDE start at or before vaddr):
+ * 0, or -1 without a table or before its first FDE. For code no symbol
+ * covers, so that one function is one frame. */
+PROF__HIDDEN int prof__symtab_fde_start(const struct prof__symtab *t,
+                                        uint64_t vaddr, uint64_t *start);
+
 /* For an array of n elements of `size` bytes sorted by a leading
  * uint64_t field: how many elements have that field <= key (so the
  * nearest one at or before key is the one before that index). */
