@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "profiler/demangle.h"
 #include "profiler/symtab.h"
 
 int main(int argc, char **argv) {
@@ -43,6 +44,15 @@ int main(int argc, char **argv) {
     }
     stubs++;
   }
+  /* The frame name keeps "@plt" (symbol versions and clone suffixes go). */
+  struct prof__demangler *dm = prof__demangler_new();
+  const char *d1 = prof__demangle(dm, "cos@plt");
+  bad += strcmp(d1, "cos@plt") != 0;
+  printf("demangled: %s\n", d1);
+  const char *d2 = prof__demangle(dm, "clock_gettime@@GLIBC_2.17");
+  bad += strcmp(d2, "clock_gettime") != 0;
+  printf("demangled: %s\n", d2);
+  prof__demangler_free(dm);
   int need = 3; /* cos, strlen, printf or puts: at least three */
   printf("%d stubs\n", stubs);
   if (p)
