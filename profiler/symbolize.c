@@ -2,7 +2,9 @@
  *   1. DWARF of the module or of its separate debug file: the inlined
  *      chain, each frame with its own name, file and line;
  *   2. ELF symbols: the debug file's .symtab (it names static functions
- *      the shipped object lost), then the object's .symtab, then .dynsym;
+ *      the shipped object lost), else the .symtab of the object's
+ *      MiniDebugInfo (.gnu_debugdata), then the object's .symtab, then
+ *      .dynsym;
  *      file and line still come from the line table when there is one;
  *   3. "module+0xoffset" of the function's start, from its FDE in
  *      .eh_frame_hdr (symtab.c); of the PC itself without one.
@@ -22,6 +24,7 @@
 #include "profiler/debuginfo.h"
 #include "profiler/demangle.h"
 #include "profiler/dwarf_lines.h"
+#include "profiler/minidebug.h"
 #include "profiler/stack.h"
 #include "profiler/symtab.h"
 
@@ -30,6 +33,8 @@ struct prof__modsym {
   struct prof__debuginfo di;
   struct prof__dwlines *lines;  /* NULL without DWARF                   */
   struct prof__symtab *dbgtab;  /* the separate debug file's symbols    */
+  unsigned char *mini;          /* MiniDebugInfo image, owned, or NULL  */
+  struct prof__symtab *minitab; /* its .symtab                          */
   struct prof__symtab *tab;     /* the object's own .symtab or .dynsym  */
 };
 
@@ -59,6 +64,8 @@ struct prof__natsym *prof__natsym_new(struct prof__modules *ms) {
 static void prof__modsym_close(struct prof__modsym *s) {
   prof__dwlines_free(s->lines);
   prof__symtab_free(s->dbgtab);
+  prof__symtab_free(s->minitab);
+  free(s->mini);
   prof__symtab_free(s->tab);
   prof__debuginfo_close(&s->di);
   memset(s, 0, sizeof(*s));
@@ -103,6 +110,9 @@ static void prof__modsym_open(struct prof__natsym *ns, struct prof__modsym *s,
   if (s->di.sep.data)
     s->dbgtab = prof__symtab_new(s->di.sep.data, s->di.sep.len);
   s->tab = prof__symtab_new(img, len);
+  size_t mlen;
+  if (!s->dbgtab && (s->mini = prof__minidebug_read(img, len, &mlen)))
+    s->minitab = prof__symtab_new(s->mini, mlen);
 }
 
 static struct prof__modsym *prof__modsym(struct prof__natsym *ns,
@@ -125,6 +135,8 @@ static struct prof__modsym *prof__modsym(struct prof__natsym *ns,
 static const char *prof__sym_name(const struct prof__modsym *s,
                                   uint64_t vaddr) {
   const char *name = s->dbgtab ? prof__symtab_lookup(s->dbgtab, vaddr) : NULL;
+  if (!name && s->minitab)
+    name = prof__symtab_lookup(s->minitab, vaddr);
   if (!name && s->tab)
     name = prof__symtab_lookup(s->tab, vaddr);
   return name;

@@ -144,6 +144,20 @@ static void prof__load_fdes(struct prof__symtab *t, const unsigned char *img,
   t->hdr_addr = sh->sh_addr;
 }
 
+int prof__elf_section(const unsigned char *img, size_t len, const char *name,
+                      const unsigned char **data, size_t *size) {
+  if (!img || len < sizeof(ElfW(Ehdr)) || memcmp(img, ELFMAG, SELFMAG) != 0 ||
+      img[EI_CLASS] != PROF__ELFCLASS)
+    return -1;
+  const ElfW(Shdr) *sh = prof__section_named(img, len, name);
+  if (!sh || sh->sh_type != SHT_PROGBITS ||
+      !prof__range_in(sh->sh_offset, sh->sh_size, 0, len))
+    return -1;
+  *data = img + sh->sh_offset;
+  *size = sh->sh_size;
+  return 0;
+}
+
 int prof__symtab_fde_start(const struct prof__symtab *t, uint64_t vaddr,
                            uint64_t *start) {
   size_t lo = 0, hi = t->nfdes;

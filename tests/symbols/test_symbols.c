@@ -241,6 +241,21 @@ static void test_dynsym(void) {
   sym_free(&p);
 }
 
+/* Fully stripped, with MiniDebugInfo (.gnu_debugdata: an xz-compressed
+ * .symtab, made the way gdb's manual describes): its names, no lines. */
+static void test_minidebug(void) {
+  char prog[4200], dirs[4400];
+  struct sym_profile p;
+  fresh_out();
+  snprintf(prog, sizeof(prog), "%s/inline_prog.mini", SYM_DIR);
+  snprintf(dirs, sizeof(dirs), "LIBPROF_DEBUG_DIRS=%s", tmp);
+  char *argv[] = {prog, "1.5", NULL}, *env[] = {dirs, NULL};
+  profile(argv, env, &p);
+  expect_share(&p, "MiniDebugInfo main > outer",
+               sym_share(&p, dynsym_chain, NULL), 0.8, 1.0);
+  sym_free(&p);
+}
+
 /* ---- unloaded plugins ------------------------------------------------- */
 
 struct burn {
@@ -496,6 +511,7 @@ int main(int argc, char **argv) {
       {"debuglink", {test_debuglink}},
       {"stale", {test_stale}},
       {"stripped", {test_stripped}},
+      {"minidebug", {test_minidebug}},
       {"dynsym", {test_dynsym}},
       {"plugin", {test_plugin}},
       {"replaced", {test_replaced}},
