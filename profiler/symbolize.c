@@ -180,6 +180,10 @@ static int prof__emit_symbol(struct prof__emit *e,
   struct prof__symframe f = {NULL, NULL, 0, 0};
   char buf[512];
   const char *name = prof__sym_name(e->s, e->vaddr);
+  /* A signal handler "returns" to the first byte of the signal trampoline
+   * (glibc's __restore_rt), so the call before it is in no symbol. */
+  if (!name && e->vaddr != pc - m->bias)
+    name = prof__sym_name(e->s, e->vaddr + 1);
   if (name) {
     f.name = prof__demangle(e->ns->dm, name);
     prof__dwlines_srcline(e->s->lines, e->vaddr, &f.file, &f.line);
