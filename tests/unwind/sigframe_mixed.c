@@ -1,4 +1,4 @@
-/* The mixed part of sigframe.c: each function in its own object file,
+/* The mixed part of stacks_prog.c (sigframe): each function in its own object file,
  * compiled with its own frame-pointer setting (CMakeLists.txt). */
 extern volatile unsigned sink;
 

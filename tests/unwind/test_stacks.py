@@ -1,9 +1,9 @@
 """Exact stacks where unwinding used to break (issue 11), in both
 LIBPROF_UNWIND modes.
 
-usage: test_stacks.py LIBPROF_SO PROG LEAF=FN,FN,...[,LEAF] ...
+usage: test_stacks.py LIBPROF_SO PROG WHAT LEAF=FN,FN,...[,LEAF] ...
 
-Runs PROG 1.5 (seconds of CPU) at 1 kHz under each mode and checks: no
+Runs PROG 1.5 WHAT (1.5 s of CPU) at 1 kHz under each mode and checks: no
 unwind failure in the summary; every sample whose leaf is LEAF has the
 frames FN,... in that order (gaps allowed: libc's inner frames differ
 between versions; a name starting with "qsort" counts as qsort, since
@@ -12,8 +12,8 @@ one of the chains' first three frames (the rest: samples in libc leaf
 functions that set up no frame, whose frame-pointer walk ends early but
 looks complete).
 
-The programs:
-  fp_libc   -O0 frame-pointer code called back by libc's qsort, which
+The workloads of stacks_prog (WHAT):
+  qsort     -O0 frame-pointer code called back by libc's qsort, which
             Debian builds without frame pointers: before issue 11 the fp
             walk failed on every sample (it now redoes the sample with
             DWARF where the chain breaks);
@@ -42,13 +42,13 @@ def names(p, s):
     return ["qsort" if n.startswith("qsort") else n for n in p.names(s)]
 
 
-def one_mode(lib, prog, chains, mode, tmp):
+def one_mode(lib, prog, what, chains, mode, tmp):
     out = os.path.join(tmp, mode + ".json")
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("LIBPROF_")}
     env.update(LD_PRELOAD=lib, LIBPROF_OUT=out, LIBPROF_UNWIND=mode,
                LIBPROF_HZ="1000")
-    r = subprocess.run([prog, "1.5"], env=env, capture_output=True,
+    r = subprocess.run([prog, "1.5", what], env=env, capture_output=True,
                        text=True, timeout=60)
     line = [l for l in r.stderr.splitlines() if l.startswith("libprof:")]
     print("   ", line)
@@ -71,14 +71,14 @@ def one_mode(lib, prog, chains, mode, tmp):
 
 
 def main():
-    lib, prog = sys.argv[1], sys.argv[2]
+    lib, prog, what = sys.argv[1:4]
     chains = {}
-    for a in sys.argv[3:]:
+    for a in sys.argv[4:]:
         leaf, fns = a.split("=")
         chains[leaf] = fns.split(",")
     tmp = tempfile.mkdtemp(prefix="stacks-")
     for mode in ("fp", "dwarf"):
-        one_mode(lib, prog, chains, mode, tmp)
+        one_mode(lib, prog, what, chains, mode, tmp)
     if FAILED:
         print(f"{len(FAILED)} failed")
         sys.exit(1)
