@@ -27,7 +27,7 @@ need_debs() {
 
 build_debs=(build-essential cmake pkg-config python3 libunwind-dev libjansson-dev
             libcunit1-dev libdw-dev libelf-dev libprotobuf-c-dev protobuf-c-compiler
-            zlib1g-dev binutils)
+            zlib1g-dev liblzma-dev xz-utils binutils)
 test_debs=(libc6-dbg golang-go chromium libgoogle-perftools-dev elfutils
            python3.11 python3.11-dev libpython3.11-dev
            clang libclang-rt-14-dev)  # clang + libFuzzer: tools/ci/fuzz.sh

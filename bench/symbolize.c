@@ -265,7 +265,7 @@ static double bsym_pass(struct prof__natsym *ns, struct bsym_set *s,
 static void bsym_measure(struct bsym_set *s) {
   struct bsym_count cold = {0}, warm = {0};
   size_t anon0 = bsym_rss(0), file0 = bsym_rss(1);
-  struct prof__natsym *ns = prof__natsym_new(NULL, NULL);
+  struct prof__natsym *ns = prof__natsym_new(NULL, NULL, NULL);
   if (!ns)
     return;
   double tc = bsym_pass(ns, s, &cold);
@@ -274,7 +274,7 @@ static void bsym_measure(struct bsym_set *s) {
   prof__natsym_free(ns);
   /* The next session of this process: debug information from the
    * process-lifetime cache (symcache.h), CU indexes included. */
-  ns = prof__natsym_new(NULL, NULL);
+  ns = prof__natsym_new(NULL, NULL, NULL);
   double t2 = ns ? bsym_pass(ns, s, &warm) : 0;
   prof__natsym_free(ns);
   printf("%-26s %6zu %7.3f %9.0f %7.3f %9.0f %7.1f %6.1f %6.1f %5.1f %5.1f "
@@ -291,7 +291,7 @@ static void bsym_measure(struct bsym_set *s) {
  * on-disk cache warm) or not (filling it). */
 static void bsym_disk(struct bsym_set *s, int timed) {
   struct bsym_count c = {0};
-  struct prof__natsym *ns = prof__natsym_new(NULL, NULL);
+  struct prof__natsym *ns = prof__natsym_new(NULL, NULL, NULL);
   double t = ns ? bsym_pass(ns, s, &c) : 0;
   prof__natsym_free(ns);
   if (timed)

@@ -12,7 +12,7 @@ target_include_directories(bench_symbolize PRIVATE ${CMAKE_SOURCE_DIR}
 target_compile_options(bench_symbolize PRIVATE -O2 ${PROF_WARNINGS})
 target_compile_definitions(bench_symbolize PRIVATE _GNU_SOURCE)
 target_link_libraries(bench_symbolize PRIVATE PkgConfig::JANSSON
-    PkgConfig::LIBDW PkgConfig::PROTOBUFC PkgConfig::ZLIB Threads::Threads
+    PkgConfig::LIBDW PkgConfig::PROTOBUFC PkgConfig::ZLIB PkgConfig::LZMA Threads::Threads
     ${CMAKE_DL_LIBS} rt m)
 if(TARGET prof_proto_gen)
   add_dependencies(bench_symbolize prof_proto_gen)

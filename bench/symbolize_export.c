@@ -115,7 +115,7 @@ int bsym_export_bench(const char *dir, size_t nsamples, size_t npcs) {
   double t0 = bsym_now();
   int err = bsym_fill(&a, m->id, pcs, npcs, nsamples);
   double t1 = bsym_now();
-  struct prof__natsym *ns = err ? NULL : prof__natsym_new(ms, NULL);
+  struct prof__natsym *ns = err ? NULL : prof__natsym_new(ms, NULL, NULL);
   struct prof__build_meta meta = {"bench", getpid(), 0, 0, 250, "itimer",
                                   "cpu", {nsamples, 0, 0, 0, 0}};
   err = !ns || prof__build_model(&a, ms, ns, &meta, &model) != 0;

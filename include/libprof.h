@@ -209,6 +209,9 @@ struct prof_options {
   const char *fork;    /* LIBPROF_FORK: follow|stop                      */
   const char *log;     /* LIBPROF_LOG: file the summary is appended to   */
   int python;          /* LIBPROF_PYTHON: 1 on, -1 off (docs/python.md)  */
+  int jitter;          /* LIBPROF_JITTER: 1 random periods, -1 fixed     */
+  long long seed;      /* LIBPROF_SEED: > 0 fixes the period generator   */
+  const char *cache_dir; /* LIBPROF_CACHE_DIR: on-disk symbol cache       */
 };
 
 #define PROF_OPTIONS_INIT {sizeof(struct prof_options)}

@@ -302,7 +302,7 @@ static int prof__cgo_setup(void) {
   if (err)
     return err;
   c->prober = prof__prober_new(&c->api, c->ms);
-  c->ns = prof__natsym_new(c->ms, NULL);
+  c->ns = prof__natsym_new(c->ms, NULL, NULL);
   const struct prof__module *exe = prof__modules_get(c->ms, 0);
   if (!c->prober || !c->ns || !exe)
     return PROF_EUNWIND;

@@ -158,7 +158,8 @@ static int prof__finish_output(struct prof__collector *c) {
   struct prof__model *m = NULL;
   prof__agg_thread_names(&c->agg);
   prof__fill_meta(c, &meta);
-  struct prof__natsym *ns = prof__natsym_new(c->ms, c->s->cfg.debug_dirs);
+  struct prof__natsym *ns = prof__natsym_new(c->ms, c->s->cfg.debug_dirs,
+                                              c->s->cfg.cache_dir);
   int r = ns ? prof__build_model(&c->agg, c->ms, ns, &meta, &m) : PROF_ENOMEM;
   if (r == 0)
     r = prof__write_all(c, m);

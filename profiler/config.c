@@ -14,6 +14,7 @@
 
 #include "export/export.h"
 #include "profiler/fork.h"
+#include "sigpath/sampler.h"
 #include "unwind/unwind.h"
 
 const char *const prof__mode_names[] = {"cpu", "timer", "itimer", "wall"};
@@ -202,6 +203,29 @@ static int prof__path_opt(struct prof__cfgctx *x, const char *given,
   return 0;
 }
 
+/* LIBPROF_SEED (or a non-zero seed option) fixes the sampling periods'
+ * generator (reproducible runs); unset, every run draws its own seed from
+ * the clocks and the pid. */
+static int prof__seed_opt(struct prof__cfgctx *x, long long given,
+                          struct prof__config *c) {
+  const char *s = prof__env("LIBPROF_SEED");
+  long v = given > 0 ? (long)given : 0;
+  if (given < 0) {
+    char b[32];
+    snprintf(b, sizeof(b), "%lld", given);
+    return prof__bad(x, "LIBPROF_SEED", b,
+                     "an integer from 0 to 9223372036854775807");
+  }
+  if (!given && s && prof__parse_int(s, 0, LONG_MAX, &v) != 0)
+    return prof__bad(x, "LIBPROF_SEED", s,
+                     "an integer from 0 to 9223372036854775807");
+  c->seed = given || s ? (uint64_t)v
+                       : prof__now_ns(CLOCK_MONOTONIC) * 0x9e3779b97f4a7c15u ^
+                             prof__now_ns(CLOCK_REALTIME) ^
+                             (uint64_t)getpid() << 40;
+  return 0;
+}
+
 static int prof__misc_opts(struct prof__cfgctx *x, const struct prof_options *o,
                            struct prof__config *c) {
   static const char *const unwinds[] = {"dwarf", "fp"};
@@ -231,7 +255,14 @@ static int prof__misc_opts(struct prof__cfgctx *x, const struct prof_options *o,
     err = prof__path_opt(x, o->debug_dirs, "LIBPROF_DEBUG_DIRS",
                          c->debug_dirs, sizeof(c->debug_dirs));
   if (!err)
+    err = prof__path_opt(x, o->cache_dir, "LIBPROF_CACHE_DIR", c->cache_dir,
+                         sizeof(c->cache_dir));
+  if (!err)
     err = prof__bool_opt(x, o->python, "LIBPROF_PYTHON", 1, &c->python);
+  if (!err)
+    err = prof__bool_opt(x, o->jitter, "LIBPROF_JITTER", 1, &c->jitter);
+  if (!err)
+    err = prof__seed_opt(x, o->seed, c);
   if (!err) /* used at load (session.c); a bad value is reported here */
     err = prof__name_opt(x, NULL, "LIBPROF_START", starts, 2, 0,
                          "load or manual", &start);

@@ -28,11 +28,14 @@ struct prof__config {
   int collapsed_ns;    /* collapsed weights: 1 = ns, 0 = counts      */
   int keep_internals;  /* keep interpreter frames under managed code */
   int python;          /* CPython 3.11 support (docs/python.md)       */
+  int jitter;          /* LIBPROF_JITTER: random periods (default 1)  */
+  uint64_t seed;       /* LIBPROF_SEED, else drawn from the clock     */
   int fork_stop;       /* LIBPROF_FORK=stop: a fork child does not profile */
   int out_from_env;    /* the path came from LIBPROF_OUT, not prof_options */
   char out_pattern[4096]; /* output path as given, %p not expanded     */
   char log[4096];      /* LIBPROF_LOG: summary file; "" = stderr      */
   char debug_dirs[4096]; /* LIBPROF_DEBUG_DIRS: extra debug roots, or "" */
+  char cache_dir[4096];  /* LIBPROF_CACHE_DIR: on-disk symbol cache, or "" */
 };
 
 PROF__HIDDEN extern const char *const prof__mode_names[];

@@ -139,12 +139,15 @@ int prof__demangle_rust_legacy(const char *name, char *out, size_t outlen) {
 /* GCC and LLVM name the copies they make of one source function
  * (foo.part.0, foo.isra.0, foo.constprop.0, foo.cold, foo.llvm.123...);
  * to a reader, and to a flame graph, they are that function. A .symtab
- * also spells symbol versions into names (clock_gettime@@GLIBC_2.17). */
+ * also spells symbol versions into names (clock_gettime@@GLIBC_2.17);
+ * "@plt" is not one: it names the stub that calls the function. */
 static size_t prof__clone_cut(const char *name) {
   static const char *const words[] = {"part", "isra", "constprop", "cold",
                                       "lto_priv", "localalias", "clone",
                                       "llvm", "specialized"};
   size_t end = strcspn(name, "@");
+  if (strcmp(name + end, "@plt") == 0) /* a PLT stub (symtab.c), kept */
+    end += 4;
   for (const char *dot = strchr(name, '.'); dot && (size_t)(dot - name) < end;
        dot = strchr(dot + 1, '.')) {
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {

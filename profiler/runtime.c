@@ -8,6 +8,7 @@
 #include "profiler/collector.h"
 #include "profiler/session.h"
 #include "profiler/threads.h"
+#include "profiler/trigger.h"
 
 static pthread_mutex_t prof__runtimes_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -85,10 +86,7 @@ static int prof__unregister_locked(struct prof__session *s, void *arg) {
     return r;
   /* A handler that saw the runtime live is still counted here; once the
    * count reads 0 every such handler has returned from the hook. */
-  while (atomic_load(&prof__handlers_running) != 0) {
-    struct timespec ts = {0, 50 * 1000};
-    nanosleep(&ts, NULL);
-  }
+  prof__handlers_wait();
   if (s && j.symbolizer) /* samples already taken keep their names */
     prof__collector_call(s, prof__retire_job, &j);
   struct prof__runtime *rt = &prof__runtimes[j.id];

@@ -128,6 +128,8 @@ static int prof__open(struct prof__session *s) {
   sp->pid = getpid();
   sp->wall = s->cfg.mode == PROF__MODE_WALL;
   sp->period_ns = 1000000000u / (uint64_t)s->cfg.hz;
+  sp->itimer = s->cfg.mode == PROF__MODE_ITIMER;
+  sp->seed = s->cfg.seed; /* config drew one when LIBPROF_SEED is unset */
   sp->stack_bytes = s->cfg.stack_bytes;
   int r = prof__ring_init(&sp->ring, PROF__RING_SLOTS,
                           sizeof(struct prof__sample) + s->cfg.stack_bytes);
@@ -153,10 +155,7 @@ static int prof__open(struct prof__session *s) {
 static void prof__quiesce(struct prof__session *s) {
   prof__trigger_stop(s);
   atomic_store(&prof__active, NULL);
-  while (atomic_load(&prof__handlers_running) != 0) {
-    struct timespec ts = {0, 50 * 1000};
-    nanosleep(&ts, NULL);
-  }
+  prof__handlers_wait();
 }
 
 static void prof__release(struct prof__session *s) {
@@ -222,7 +221,7 @@ static int prof__launch(struct prof__session *s) {
   prof__session = s;
   pthread_once(&once, prof__register_atexit);
   char why[600]; /* an unusable LIBPROF_CACHE_DIR: profiled without it */
-  if (prof__symdisk_check(why, sizeof(why)) != 0)
+  if (prof__symdisk_check(s->cfg.cache_dir, why, sizeof(why)) != 0)
     prof__say(s, why);
   return 0;
 }

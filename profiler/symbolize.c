@@ -2,9 +2,12 @@
  *   1. DWARF of the module or of its separate debug file: the inlined
  *      chain, each frame with its own name, file and line;
  *   2. ELF symbols: the debug file's .symtab (it names static functions
- *      the shipped object lost), then the object's .symtab, then .dynsym;
+ *      the shipped object lost), else the .symtab of the object's
+ *      MiniDebugInfo (.gnu_debugdata), then the object's .symtab, then
+ *      .dynsym;
  *      file and line still come from the line table when there is one;
- *   3. "module+0xoffset".
+ *   3. "module+0xoffset" of the function's start, from its FDE in
+ *      .eh_frame_hdr (symtab.c); of the PC itself without one.
  * Naming: a frame that was not inlined takes the ELF symbol's name when
  * one covers the PC (see prof__emit_dwarf), inlined frames the DWARF name;
  * both lose compiler clone suffixes and are demangled (demangle.h).
@@ -21,6 +24,7 @@
 #include <unistd.h>
 
 #include "profiler/demangle.h"
+#include "profiler/minidebug.h"
 #include "profiler/stack.h"
 #include "profiler/symcache.h"
 #include "profiler/symdisk.h"
@@ -30,6 +34,8 @@ struct prof__modsym {
   int opened;                   /* dbg and tab opened                   */
   struct prof__symdisk *disk;   /* LIBPROF_CACHE_DIR's table, or NULL   */
   struct prof__dbg dbg;         /* debug information (symcache.h)       */
+  unsigned char *mini;          /* MiniDebugInfo image, owned, or NULL  */
+  struct prof__symtab *minitab; /* its .symtab                          */
   struct prof__symtab *tab;     /* the object's own .symtab or .dynsym  */
 };
 
@@ -44,14 +50,15 @@ struct prof__natsym {
 };
 
 struct prof__natsym *prof__natsym_new(struct prof__modules *ms,
-                                      const char *debug_dirs) {
+                                      const char *debug_dirs,
+                                      const char *cache_dir) {
   struct prof__natsym *ns = calloc(1, sizeof(*ns));
   if (!ns)
     return NULL;
   elf_version(EV_CURRENT);
   ns->ms = ms;
   char why[600]; /* said once, at the start of the session */
-  ns->cachefd = prof__symdisk_open_env(why, sizeof(why));
+  ns->cachefd = prof__symdisk_open_env(cache_dir, why, sizeof(why));
   const char *dirs = debug_dirs ? debug_dirs
                                 : secure_getenv("LIBPROF_DEBUG_DIRS");
   ns->dirs = strdup(dirs ? dirs : "");
@@ -72,6 +79,8 @@ static void prof__modsym_close(struct prof__natsym *ns,
     prof__symdisk_save(ns->cachefd, s->disk);
   prof__symdisk_free(s->disk);
   prof__dbg_release(ns->dirs, &s->dbg);
+  prof__symtab_free(s->minitab);
+  free(s->mini);
   prof__symtab_free(s->tab);
   memset(s, 0, sizeof(*s));
 }
@@ -114,6 +123,9 @@ static void prof__modsym_open(struct prof__natsym *ns, struct prof__modsym *s,
     img = prof__vdso_image(m, &len);
   prof__dbg_open(m, ns->dirs, ns->roots, &s->dbg);
   s->tab = prof__symtab_new(img, len);
+  size_t mlen;
+  if (!s->dbg.dbgtab && (s->mini = prof__minidebug_read(img, len, &mlen)))
+    s->minitab = prof__symtab_new(s->mini, mlen);
 }
 
 static struct prof__modsym *prof__modsym(struct prof__natsym *ns,
@@ -138,6 +150,8 @@ static const char *prof__sym_name(const struct prof__modsym *s,
                                   uint64_t vaddr) {
   const char *name =
       s->dbg.dbgtab ? prof__symtab_lookup(s->dbg.dbgtab, vaddr) : NULL;
+  if (!name && s->minitab)
+    name = prof__symtab_lookup(s->minitab, vaddr);
   if (!name && s->tab)
     name = prof__symtab_lookup(s->tab, vaddr);
   return name;
@@ -188,16 +202,29 @@ static int prof__emit_symbol(struct prof__emit *e,
                              const struct prof__module *m, uint64_t pc) {
   struct prof__symframe f = {NULL, NULL, 0, 0};
   char buf[512];
+  int at_is_pc = 1;
   const char *name = prof__sym_name(e->s, e->vaddr);
+  /* A signal handler "returns" to the first byte of the signal trampoline
+   * (glibc's __restore_rt), so the call before it is in no symbol. */
+  if (!name && e->vaddr != pc - m->bias)
+    name = prof__sym_name(e->s, e->vaddr + 1);
   if (name) {
     f.name = prof__demangle(e->ns->dm, name);
     prof__dwlines_srcline(e->s->dbg.lines, e->vaddr, &f.file, &f.line);
   } else {
+    /* Stripped code: named after its function's start (its FDE's), so
+     * that every PC of one function is one frame. */
+    uint64_t at = pc - m->bias;
+    if (!e->s->tab || prof__symtab_fde_start(e->s->tab, e->vaddr, &at) != 0)
+      at = pc - m->bias;
+    at_is_pc = at == pc - m->bias;
     snprintf(buf, sizeof(buf), "%s+0x%llx", prof__basename(m->path),
-             (unsigned long long)(pc - m->bias));
+             (unsigned long long)at);
     f.name = buf;
   }
-  return prof__emit_out(e, &f, !name);
+  /* The disk cache rebuilds a raw name from the PC; a name after the
+   * function's start must be kept as written. */
+  return prof__emit_out(e, &f, !name && at_is_pc);
 }
 
 int prof__natsym_resolve(struct prof__natsym *ns, uint32_t module, uint64_t pc,

@@ -27,10 +27,12 @@ typedef int (*prof__symframe_fn)(void *arg, const struct prof__symframe *f);
 
 struct prof__natsym;
 
-/* debug_dirs: extra debug-file roots (LIBPROF_DEBUG_DIRS syntax), or NULL
- * to read LIBPROF_DEBUG_DIRS (secure_getenv) now. NULL on ENOMEM. */
+/* debug_dirs: extra debug-file roots (LIBPROF_DEBUG_DIRS syntax), and
+ * cache_dir: the on-disk symbol cache ("" = none), each NULL to read its
+ * variable (secure_getenv) now. NULL on ENOMEM. */
 PROF__HIDDEN struct prof__natsym *prof__natsym_new(struct prof__modules *ms,
-                                                 const char *debug_dirs);
+                                                 const char *debug_dirs,
+                                                 const char *cache_dir);
 PROF__HIDDEN void prof__natsym_free(struct prof__natsym *ns);
 
 /* Emits the frames of native pc in module (PROF__NO_MODULE if unknown).

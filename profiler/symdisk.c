@@ -72,14 +72,15 @@ int prof__symdisk_dir(const char *dir, char *why, size_t len) {
   return -1;
 }
 
-int prof__symdisk_open_env(char *why, size_t len) {
-  const char *dir = secure_getenv("LIBPROF_CACHE_DIR");
+int prof__symdisk_open_env(const char *dir, char *why, size_t len) {
+  if (!dir)
+    dir = secure_getenv("LIBPROF_CACHE_DIR");
   why[0] = '\0';
   return dir && dir[0] ? prof__symdisk_dir(dir, why, len) : -1;
 }
 
-int prof__symdisk_check(char *why, size_t len) {
-  int fd = prof__symdisk_open_env(why, len - 1);
+int prof__symdisk_check(const char *dir, char *why, size_t len) {
+  int fd = prof__symdisk_open_env(dir, why, len - 1);
   if (fd >= 0)
     close(fd);
   if (fd >= 0 || !why[0])

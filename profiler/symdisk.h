@@ -31,14 +31,16 @@ struct prof__symdisk;
  * newline) in why. */
 PROF__HIDDEN int prof__symdisk_dir(const char *dir, char *why, size_t len);
 
-/* prof__symdisk_dir for LIBPROF_CACHE_DIR (secure_getenv): -1 with why
- * empty when it is unset or empty. Called at the start of a session to
- * say once why the cache is refused, and by each symbolizer. */
-PROF__HIDDEN int prof__symdisk_open_env(char *why, size_t len);
+/* prof__symdisk_dir for dir, or for LIBPROF_CACHE_DIR (secure_getenv)
+ * when dir is NULL: -1 with why empty when that is unset or empty. Called
+ * at the start of a session to say once why the cache is refused, and by
+ * each symbolizer. */
+PROF__HIDDEN int prof__symdisk_open_env(const char *dir, char *why,
+                                        size_t len);
 
 /* At the start of a session: 0 when LIBPROF_CACHE_DIR is unset or
  * usable, else -1 with the line to say (newline included) in why. */
-PROF__HIDDEN int prof__symdisk_check(char *why, size_t len);
+PROF__HIDDEN int prof__symdisk_check(const char *dir, char *why, size_t len);
 
 /* The table of one object from the bytes of a cache file (copied), for
  * build-id id. NULL when the bytes are not a valid file for it, or on

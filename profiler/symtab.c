@@ -2,6 +2,7 @@
 
 #include <elf.h>
 #include <link.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,12 @@ struct prof__sym {
 struct prof__symtab {
   struct prof__sym *syms;
   size_t n;
+  char *plt_names;  /* "name@plt" strings of the PLT entries, owned */
+  /* .eh_frame_hdr's search table: (start, fde) pairs of int32, relative
+   * to the section's address, sorted by start; NULL if absent. */
+  const int32_t *fdes;
+  size_t nfdes;
+  uint64_t hdr_addr;
 };
 
 static const ElfW(Shdr) *prof__section(const unsigned char *img, size_t len,
@@ -96,6 +103,164 @@ static int prof__load(struct prof__symtab *t, const unsigned char *img,
   return 0;
 }
 
+/* The section called name, or NULL. */
+static const ElfW(Shdr) *prof__section_named(const unsigned char *img,
+                                             size_t len, const char *name) {
+  const ElfW(Ehdr) *eh = (const void *)img;
+  const ElfW(Shdr) *any = prof__section(img, len, SHT_PROGBITS);
+  if (!any || eh->e_shstrndx >= eh->e_shnum)
+    return NULL;
+  const ElfW(Shdr) *sh = (const void *)(img + eh->e_shoff);
+  const ElfW(Shdr) *str = &sh[eh->e_shstrndx];
+  if (!prof__range_in(str->sh_offset, str->sh_size, 0, len))
+    return NULL;
+  size_t k = strlen(name) + 1;
+  for (int i = 0; i < eh->e_shnum; i++)
+    if (sh[i].sh_name < str->sh_size && str->sh_size - sh[i].sh_name >= k &&
+        memcmp(img + str->sh_offset + sh[i].sh_name, name, k) == 0)
+      return &sh[i];
+  return NULL;
+}
+
+/* Stripped code: an address no symbol covers still lies in the range of
+ * its function's FDE, whose start .eh_frame_hdr lists. Version 1 with a
+ * udata4/sdata4 count and datarel|sdata4 pairs, as GNU ld, gold and lld
+ * write it (the same format fde.c reads). */
+static void prof__load_fdes(struct prof__symtab *t, const unsigned char *img,
+                            size_t len) {
+  const ElfW(Shdr) *sh = prof__section_named(img, len, ".eh_frame_hdr");
+  if (!sh || sh->sh_type != SHT_PROGBITS ||
+      !prof__range_in(sh->sh_offset, sh->sh_size, 0, len) ||
+      sh->sh_size < 12 || sh->sh_offset % 4 != 0)
+    return;
+  const unsigned char *h = img + sh->sh_offset;
+  uint32_t count;
+  memcpy(&count, h + 8, 4);
+  if (h[0] != 1 || (h[2] != 0x03 && h[2] != 0x0b) || h[3] != 0x3b ||
+      count > (sh->sh_size - 12) / 8)
+    return;
+  t->fdes = (const int32_t *)(h + 12);
+  t->nfdes = count;
+  t->hdr_addr = sh->sh_addr;
+}
+
+int prof__elf_section(const unsigned char *img, size_t len, const char *name,
+                      const unsigned char **data, size_t *size) {
+  if (!img || len < sizeof(ElfW(Ehdr)) || memcmp(img, ELFMAG, SELFMAG) != 0 ||
+      img[EI_CLASS] != PROF__ELFCLASS)
+    return -1;
+  const ElfW(Shdr) *sh = prof__section_named(img, len, name);
+  if (!sh || sh->sh_type != SHT_PROGBITS ||
+      !prof__range_in(sh->sh_offset, sh->sh_size, 0, len))
+    return -1;
+  *data = img + sh->sh_offset;
+  *size = sh->sh_size;
+  return 0;
+}
+
+int prof__symtab_fde_start(const struct prof__symtab *t, uint64_t vaddr,
+                           uint64_t *start) {
+  size_t lo = 0, hi = t->nfdes;
+  while (lo < hi) { /* how many FDEs start at or before vaddr */
+    size_t mid = (lo + hi) / 2;
+    if (t->hdr_addr + (uint64_t)(int64_t)t->fdes[2 * mid] <= vaddr)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == 0)
+    return -1;
+  *start = t->hdr_addr + (uint64_t)(int64_t)t->fdes[2 * (lo - 1)];
+  return 0;
+}
+
+#if defined(__x86_64__)
+#define PROF__PLT0 16u /* lazy-binding header before the first entry */
+#define PROF__JUMP_SLOT R_X86_64_JUMP_SLOT
+#elif defined(__aarch64__)
+#define PROF__PLT0 32u
+#define PROF__JUMP_SLOT R_AARCH64_JUMP_SLOT
+#endif
+
+/* The pieces of the PLT: .rela.plt, its symbols and strings, and where
+ * entry i is (.plt.sec + 16 i with IBT, else .plt + PLT0 + 16 i). */
+struct prof__plt {
+  const ElfW(Rela) *rel;
+  size_t nrel;
+  const ElfW(Sym) *sym;
+  size_t nsym;
+  const char *str;
+  size_t strsz;
+  uint64_t base;
+};
+
+static int prof__plt_find(const unsigned char *img, size_t len,
+                          struct prof__plt *p) {
+  const ElfW(Ehdr) *eh = (const void *)img;
+  const ElfW(Shdr) *rel = prof__section_named(img, len, ".rela.plt");
+  const ElfW(Shdr) *sec = prof__section_named(img, len, ".plt.sec");
+  const ElfW(Shdr) *plt = prof__section_named(img, len, ".plt");
+  if (!rel || rel->sh_type != SHT_RELA || (!sec && !plt) ||
+      rel->sh_link >= eh->e_shnum)
+    return -1; /* a debug file's sections are NOBITS: no data to read */
+  const ElfW(Shdr) *sh = (const void *)(img + eh->e_shoff);
+  const ElfW(Shdr) *sym = &sh[rel->sh_link];
+  if (sym->sh_link >= eh->e_shnum)
+    return -1;
+  const ElfW(Shdr) *str = &sh[sym->sh_link];
+  if (sym->sh_type != SHT_DYNSYM || str->sh_type != SHT_STRTAB ||
+      !prof__range_in(rel->sh_offset, rel->sh_size, 0, len) ||
+      !prof__range_in(sym->sh_offset, sym->sh_size, 0, len) ||
+      !prof__range_in(str->sh_offset, str->sh_size, 0, len) ||
+      rel->sh_offset % _Alignof(ElfW(Rela)) != 0 ||
+      sym->sh_offset % _Alignof(ElfW(Sym)) != 0 || str->sh_size == 0 ||
+      img[str->sh_offset + str->sh_size - 1] != '\0')
+    return -1;
+  *p = (struct prof__plt){
+      (const void *)(img + rel->sh_offset), rel->sh_size / sizeof(ElfW(Rela)),
+      (const void *)(img + sym->sh_offset), sym->sh_size / sizeof(ElfW(Sym)),
+      (const char *)img + str->sh_offset, str->sh_size,
+      sec ? sec->sh_addr : plt->sh_addr + PROF__PLT0};
+  return 0;
+}
+
+/* PLT stubs are named "symbol@plt", as perf and objdump name them (the
+ * call went through the stub to that symbol), instead of module+0x1050.
+ * 0, or -1 on ENOMEM; a module without a usable PLT adds nothing. */
+static int prof__load_plt(struct prof__symtab *t, const unsigned char *img,
+                          size_t len) {
+#ifdef PROF__PLT0
+  struct prof__plt p;
+  if (prof__plt_find(img, len, &p) != 0 || p.nrel == 0)
+    return 0;
+  size_t bytes = 0;
+  for (size_t i = 0; i < p.nrel; i++) {
+    size_t k = ELF64_R_SYM(p.rel[i].r_info);
+    if (k < p.nsym && p.sym[k].st_name < p.strsz)
+      bytes += strlen(p.str + p.sym[k].st_name) + 5;
+  }
+  void *syms = realloc(t->syms, (t->n + p.nrel) * sizeof(*t->syms));
+  if (syms)
+    t->syms = syms;
+  char *names = t->plt_names = malloc(bytes ? bytes : 1);
+  if (!syms || !names)
+    return -1;
+  for (size_t i = 0; i < p.nrel; i++) {
+    size_t k = ELF64_R_SYM(p.rel[i].r_info);
+    if (ELF64_R_TYPE(p.rel[i].r_info) != PROF__JUMP_SLOT || k >= p.nsym ||
+        p.sym[k].st_name >= p.strsz || !p.str[p.sym[k].st_name])
+      continue;
+    int n = sprintf(names, "%s@plt", p.str + p.sym[k].st_name);
+    t->syms[t->n++] = (struct prof__sym){p.base + 16 * i, 16, names, 2};
+    names += n + 1;
+  }
+  qsort(t->syms, t->n, sizeof(*t->syms), prof__by_addr);
+#else
+  (void)t, (void)img, (void)len;
+#endif
+  return 0;
+}
+
 struct prof__symtab *prof__symtab_new(const unsigned char *img, size_t len) {
   struct prof__symtab *t = calloc(1, sizeof(*t));
   if (!t || !img || len < sizeof(ElfW(Ehdr)) ||
@@ -107,10 +272,12 @@ struct prof__symtab *prof__symtab_new(const unsigned char *img, size_t len) {
     sh = NULL;
   if (!sh)
     sh = prof__section(img, len, SHT_DYNSYM);
-  if (sh && prof__load(t, img, len, sh) != 0) {
-    free(t);
+  if ((sh && prof__load(t, img, len, sh) != 0) ||
+      prof__load_plt(t, img, len) != 0) {
+    prof__symtab_free(t);
     return NULL;
   }
+  prof__load_fdes(t, img, len);
   return t;
 }
 
@@ -120,6 +287,7 @@ void prof__symtab_free(struct prof__symtab *t) {
   if (!t)
     return;
   free(t->syms);
+  free(t->plt_names);
   free(t);
 }
 

@@ -27,6 +27,19 @@ PROF__HIDDEN void prof__symtab_free(struct prof__symtab *t);
 PROF__HIDDEN const char *prof__symtab_lookup(const struct prof__symtab *t,
                                              uint64_t vaddr);
 
+/* Start (link-time address) of the function containing vaddr, from the
+ * image's .eh_frame_hdr table (the nearest FDE start at or before vaddr):
+ * 0, or -1 without a table or before its first FDE. For code no symbol
+ * covers, so that one function is one frame. */
+PROF__HIDDEN int prof__symtab_fde_start(const struct prof__symtab *t,
+                                        uint64_t vaddr, uint64_t *start);
+
+/* The bytes of the section called name in the ELF image img (len bytes),
+ * if it has contents inside the image: 0, or -1. */
+PROF__HIDDEN int prof__elf_section(const unsigned char *img, size_t len,
+                                   const char *name,
+                                   const unsigned char **data, size_t *size);
+
 /* For an array of n elements of `size` bytes sorted by a leading
  * uint64_t field: how many elements have that field <= key (so the
  * nearest one at or before key is the one before that index). */

@@ -44,12 +44,21 @@ int prof__trigger_free_signal(int avoid, const sigset_t *mask) {
   return -1;
 }
 
+/* Tells the handler whether a descriptor number is one of our events,
+ * whose period it may redraw (sigpath/jitter.c). */
+static void prof__trigger_mark(struct prof__trigger *t, int fd,
+                               unsigned char ours) {
+  if (fd >= 0 && fd < PROF__PERF_FDS)
+    atomic_store(&t->session->sampler.perf_fd[fd], ours);
+}
+
 int prof__trigger_arm(struct prof__trigger *t, pid_t tid,
                       struct prof__thread_trigger *h) {
   h->fd = -1;
   h->has_timer = 0;
   if (t->mode == PROF__MODE_CPU) {
     int r = prof__perf_arm(tid, t->sig, t->period_ns, &h->fd, &h->perf_id);
+    prof__trigger_mark(t, h->fd, 1);
     /* Out of descriptors: this thread gets a CPU-clock timer instead,
      * which costs no fd (at the tick-limited rate). */
     if (r != -EMFILE && r != -ENFILE)
@@ -76,6 +85,7 @@ void prof__trigger_check_fd(struct prof__trigger *t, pid_t tid,
                             struct prof__thread_trigger *h) {
   if (h->fd < 0 || prof__perf_owned(h->fd, h->perf_id))
     return;
+  prof__trigger_mark(t, h->fd, 0);
   h->fd = -1; /* the number is the program's now: never touch it again */
   prof__trigger_note_lost(t);
   if (!h->has_timer &&
@@ -87,6 +97,7 @@ void prof__trigger_check_fd(struct prof__trigger *t, pid_t tid,
 
 void prof__trigger_disarm(struct prof__trigger *t,
                           struct prof__thread_trigger *h) {
+  prof__trigger_mark(t, h->fd, 0);
   /* Not ours any more: the program closed it before the monitor saw. */
   if (h->fd >= 0 && prof__perf_disarm(h->fd, h->perf_id) != 0)
     prof__trigger_note_lost(t);
@@ -201,6 +212,7 @@ int prof__trigger_start(struct prof__session *s) {
   t->mode = s->cfg.mode;
   t->sig = s->cfg.signal;
   t->period_ns = s->sampler.period_ns;
+  atomic_store(&s->sampler.jitter, s->cfg.jitter);
   t->start_proc_cpu_ns = prof__now_ns(CLOCK_PROCESS_CPUTIME_ID);
   t->go = prof__trigger_is_go(); /* here: dlsym is not AS-safe */
   int r = prof__choose_mode(s);
@@ -217,6 +229,22 @@ int prof__trigger_start(struct prof__session *s) {
   return 0;
 }
 
+void prof__handlers_wait(void) {
+  while (atomic_load(&prof__handlers_running) != 0) {
+    struct timespec ts = {0, 50 * 1000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+/* Before the triggers are released: a handler still redrawing a period
+ * (sigpath/jitter.c) would otherwise reach a descriptor number after we
+ * closed it (maybe the program's file by then), or re-arm ITIMER_PROF
+ * after we stopped it. Handlers that start after the store see it. */
+static void prof__jitter_off(struct prof__session *s) {
+  atomic_store(&s->sampler.jitter, 0);
+  prof__handlers_wait();
+}
+
 void prof__trigger_stop(struct prof__session *s) {
   struct prof__trigger *t = s->trigger;
   if (!t || t->stopped)
@@ -231,6 +259,7 @@ void prof__trigger_stop(struct prof__session *s) {
   uint64_t used = proc - t->start_proc_cpu_ns;
   t->prog_cpu_ns = used > t->internal_cpu_ns ? used - t->internal_cpu_ns : 0;
   prof__sampler_stop(t); /* sets t->stopping; no tgkill after this */
+  prof__jitter_off(s);
   if (t->mode == PROF__MODE_ITIMER && !atomic_load(&t->disarmed))
     prof__itimer_release(t);
   prof__threads_detach();
@@ -246,6 +275,7 @@ void prof__trigger_on_replaced(struct prof__session *s) {
   if (atomic_exchange(&t->disarmed, 1))
     return;
   t->replaced_after_ns = prof__now_ns(CLOCK_MONOTONIC) - s->start_mono_ns;
+  prof__jitter_off(s);
   prof__threads_disarm_all();
   if (t->mode == PROF__MODE_ITIMER)
     prof__itimer_release(t);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "profiler/trigger.h"
+#include "sigpath/sampler.h"
 
 int prof__ptimer_arm(pid_t tid, int sig, uint64_t period_ns, timer_t *out) {
   struct sigevent sev;
@@ -16,6 +17,7 @@ int prof__ptimer_arm(pid_t tid, int sig, uint64_t period_ns, timer_t *out) {
   sev.sigev_notify = SIGEV_THREAD_ID;
   sev.sigev_signo = sig;
   sev._sigev_un._tid = tid; /* sigev_notify_thread_id */
+  sev.sigev_value.sival_ptr = PROF__JITTER_TOKEN; /* ours, for jitter.c */
   timer_t tm;
   if (timer_create(prof__tid_cpuclock(tid), &sev, &tm) != 0)
     return -errno;

@@ -25,6 +25,7 @@
 
 #include "profiler/threads.h"
 #include "profiler/trigger.h"
+#include "sigpath/thread.h"
 
 #define PROF__MONITOR_NS 100000000u /* 100 ms */
 
@@ -83,7 +84,10 @@ static void *prof__sampler_main(void *arg) {
     now = prof__now_ns(CLOCK_MONOTONIC);
     if (t->stopping || now < next)
       continue;
-    /* Missed ticks are skipped, not made up in a burst. */
+    /* Missed ticks are skipped, not made up in a burst. Wall draws each
+     * sleep (LIBPROF_JITTER), like the handler draws each CPU period. */
+    if (wall && s->sampler.jitter)
+      period = prof__jitter_draw(&s->sampler, prof__thread_tid());
     next = next + period > now ? next + period : now + period;
     pthread_mutex_unlock(&t->mu);
     if (wall && !atomic_load(&t->disarmed))

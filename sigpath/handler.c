@@ -14,10 +14,11 @@ struct prof__sampler *_Atomic prof__active;
 _Atomic int prof__handlers_running;
 
 PROF__SIGSAFE static void prof__take_sample(struct prof__sampler *s,
-                                            void *uc) {
+                                            const siginfo_t *si, void *uc) {
   uint64_t ticket, now;
   int32_t tid = prof__thread_tid();
   uint64_t weight = prof__thread_weight(s, tid, &now);
+  prof__jitter_rearm(s, si, tid);
   atomic_fetch_add_explicit(&prof__stats.taken, 1, memory_order_relaxed);
   struct prof__sample *smp = prof__ring_claim(&s->ring, &ticket);
   if (!smp) { /* counted by the ring; keep the lost time too */
@@ -47,7 +48,7 @@ void prof__on_signal(int sig, siginfo_t *si, void *uc) {
   atomic_fetch_add(&prof__handlers_running, 1);
   struct prof__sampler *s = atomic_load(&prof__active);
   if (s)
-    prof__take_sample(s, uc);
+    prof__take_sample(s, si, uc);
   atomic_fetch_sub(&prof__handlers_running, 1);
   errno = saved_errno;
 }

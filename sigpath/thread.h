@@ -40,6 +40,8 @@ struct prof__tls {
   uint32_t gen;              /* session generation of last_ns           */
   int32_t tid;               /* cached gettid(), 0 = not yet (fork: 0)  */
   uintptr_t stack_lo, stack_hi; /* this thread's stack, 0 = unknown     */
+  uint64_t rng;              /* period generator state (jitter.c)       */
+  uint32_t rng_gen;          /* session generation of rng               */
 };
 
 PROF__HIDDEN extern __thread struct prof__tls prof__tls

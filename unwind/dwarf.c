@@ -186,7 +186,12 @@ int prof__unwinder_new(struct prof__unwinder **out,
     return PROF_ENOMEM;
   u->mode = mode;
   u->ms = ms;
-  int err = mode == PROF__UNWIND_DWARF ? prof__load_libunwind(u) : 0;
+  int err = prof__load_libunwind(u);
+  /* FP mode uses libunwind only where the frame-pointer chain breaks
+   * (code built without frame pointers, such as Debian's libc): without
+   * it, such samples just stay broken. */
+  if (err && mode == PROF__UNWIND_FP)
+    err = 0;
   if (err) {
     prof__unwinder_free(u);
     return err;
@@ -364,8 +369,12 @@ static void prof__unwinder_sync(struct prof__unwinder *u) {
 int prof__unwind(struct prof__unwinder *u, const struct prof__sample *smp,
                  uint64_t *pcs, uint64_t *sps, int max,
                  enum prof__unwind_status *status) {
-  if (u->mode == PROF__UNWIND_FP)
-    return prof__unwind_fp(smp, pcs, sps, max, status);
+  if (u->mode == PROF__UNWIND_FP) {
+    int n = prof__unwind_fp(smp, pcs, sps, max, status);
+    if (*status != PROF__UNWIND_FAILED || !u->as)
+      return n;
+    u->stats.fp_fallback++; /* the chain broke: DWARF, for the whole stack */
+  }
   u->cur = smp;
   prof__unwinder_sync(u);
   if (u->fast) {

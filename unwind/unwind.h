@@ -65,6 +65,7 @@ struct prof__unwind_stats {
   uint64_t slow;     /* samples unwound by libunwind (incl. fallback) */
   uint64_t probes;   /* rules derived from libunwind                  */
   uint64_t rules;    /* rules cached now                              */
+  uint64_t fp_fallback; /* FP mode: chains that broke, unwound by DWARF */
 };
 PROF__HIDDEN void prof__unwinder_stats(const struct prof__unwinder *u,
                                        struct prof__unwind_stats *out);

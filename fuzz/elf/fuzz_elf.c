@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (int i = 0; t && i < npcs; i++)
     prof__symtab_lookup(t, pcs[i]);
   prof__symtab_free(t);
-  struct prof__natsym *ns = prof__natsym_new(NULL, NULL);
+  struct prof__natsym *ns = prof__natsym_new(NULL, NULL, NULL);
   struct prof__module m;
   fake_module(&m, img, size);
   for (int i = 0; ns && i < npcs; i++) {

@@ -257,6 +257,9 @@ static void test_config_every_option(void) {
   o.log = "/tmp/libprof-unit.log";
   o.python = -1;
   o.unwind = "fp";
+  o.jitter = -1;
+  o.seed = 42;
+  o.cache_dir = "/tmp/libprof-unit-cache";
   CU_ASSERT_EQUAL_FATAL(prof__config_load(&o, &c, err, sizeof(err)), 0);
   CU_ASSERT_EQUAL(c.stack_bytes, 4096);
   CU_ASSERT_EQUAL(c.keep_internals, 0);
@@ -266,6 +269,9 @@ static void test_config_every_option(void) {
   CU_ASSERT_STRING_EQUAL(c.log, "/tmp/libprof-unit.log");
   CU_ASSERT_EQUAL(c.python, 0);
   CU_ASSERT_EQUAL(c.unwind, 1);
+  CU_ASSERT_EQUAL(c.jitter, 0);
+  CU_ASSERT_EQUAL(c.seed, 42);
+  CU_ASSERT_STRING_EQUAL(c.cache_dir, "/tmp/libprof-unit-cache");
   o.stack_bytes = 10; /* out of range: named like the variable */
   CU_ASSERT_EQUAL(prof__config_load(&o, &c, err, sizeof(err)), PROF_ECONFIG);
   CU_ASSERT_PTR_NOT_NULL(strstr(err, "LIBPROF_STACK_BYTES"));

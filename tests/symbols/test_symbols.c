@@ -158,10 +158,11 @@ static void test_debuglink(void) {
 
 struct raw_leaf {
   const char *module; /* basename the fallback name starts with */
-  uint64_t lo, hi;    /* link-time range the offset must fall in */
+  uint64_t lo, hi;    /* outer()'s link-time range               */
 };
 
-/* Leaf named module+0xoffset, offset inside outer(). */
+/* Leaf named module+0xoffset, the offset of outer()'s start (its FDE's,
+ * issue 11): every PC of the function is one frame. */
 static int raw_leaf_in(const struct sym_profile *p, const struct sym_stack *s,
                        const void *arg) {
   const struct raw_leaf *r = arg;
@@ -170,8 +171,8 @@ static int raw_leaf_in(const struct sym_profile *p, const struct sym_stack *s,
   unsigned long long off;
   char end;
   return f && strncmp(f->name, r->module, n) == 0 &&
-         sscanf(f->name + n, "+0x%llx%c", &off, &end) == 1 && off >= r->lo &&
-         off < r->hi && !f->file && f->line == 0;
+         sscanf(f->name + n, "+0x%llx%c", &off, &end) == 1 && off == r->lo &&
+         !f->file && f->line == 0;
 }
 
 static int named_inline_prog(const char *name) {
@@ -181,7 +182,7 @@ static int named_inline_prog(const char *name) {
 static void check_raw_outer(const struct sym_profile *p, const char *module) {
   struct raw_leaf r = {module, 0, 0};
   CU_ASSERT_FATAL(sym_elf_func(SYM_INLINE, "outer", &r.lo, &r.hi) == 0);
-  expect_share(p, "module+0xoffset in outer", sym_share(p, raw_leaf_in, &r),
+  expect_share(p, "module+0x(outer's start)", sym_share(p, raw_leaf_in, &r),
                0.8, 1.0);
   CU_ASSERT_PTR_NULL(sym_any_name(p, named_inline_prog));
 }
@@ -207,7 +208,8 @@ static void test_stale(void) {
   sym_free(&p);
 }
 
-/* Fully stripped, no debug file anywhere: module+0xoffset. */
+/* Fully stripped, no debug file anywhere: module+0xoffset of the
+ * function's start, from .eh_frame_hdr. */
 static void test_stripped(void) {
   char prog[4200], dirs[4400];
   struct sym_profile p;
@@ -237,6 +239,21 @@ static void test_dynsym(void) {
   profile(argv, NULL, &p);
   expect_share(&p, ".dynsym main > outer", sym_share(&p, dynsym_chain, NULL),
                0.8, 1.0);
+  sym_free(&p);
+}
+
+/* Fully stripped, with MiniDebugInfo (.gnu_debugdata: an xz-compressed
+ * .symtab, made the way gdb's manual describes): its names, no lines. */
+static void test_minidebug(void) {
+  char prog[4200], dirs[4400];
+  struct sym_profile p;
+  fresh_out();
+  snprintf(prog, sizeof(prog), "%s/inline_prog.mini", SYM_DIR);
+  snprintf(dirs, sizeof(dirs), "LIBPROF_DEBUG_DIRS=%s", tmp);
+  char *argv[] = {prog, "1.5", NULL}, *env[] = {dirs, NULL};
+  profile(argv, env, &p);
+  expect_share(&p, "MiniDebugInfo main > outer",
+               sym_share(&p, dynsym_chain, NULL), 0.8, 1.0);
   sym_free(&p);
 }
 
@@ -512,7 +529,7 @@ static void test_resolve_self(void) {
   struct prof__modules *ms = prof__modules_new();
   CU_ASSERT_FATAL(ms != NULL);
   const struct prof__module *m = prof__modules_find(ms, unit_ra - 1);
-  struct prof__natsym *ns = prof__natsym_new(ms, NULL);
+  struct prof__natsym *ns = prof__natsym_new(ms, NULL, NULL);
   CU_ASSERT_FATAL(m != NULL && ns != NULL);
   struct got g = {0};
   prof__natsym_resolve_in(ns, m, unit_ra, 1, unit_take, &g);
@@ -544,6 +561,7 @@ int main(int argc, char **argv) {
       {"debuglink", {test_debuglink}},
       {"stale", {test_stale}},
       {"stripped", {test_stripped}},
+      {"minidebug", {test_minidebug}},
       {"dynsym", {test_dynsym}},
       {"plugin", {test_plugin}},
       {"replaced", {test_replaced}},

@@ -54,7 +54,7 @@ static void resolve_spread(struct prof__modules *ms,
   uint64_t total = 0;
   for (int i = 0; i < m->nseg; i++)
     total += (m->seg[i].flags & PF_X) ? m->seg[i].memsz : 0;
-  struct prof__natsym *ns = prof__natsym_new(ms, NULL);
+  struct prof__natsym *ns = prof__natsym_new(ms, NULL, NULL);
   CU_ASSERT_FATAL(ns != NULL && total > 0);
   for (uint64_t k = 0; k < CACHE_PCS; k++) {
     uint64_t off = total * k / CACHE_PCS + 5, base = 0;
@@ -240,7 +240,7 @@ static void expect_refused(const char *dir, const char *reason,
                            const struct text *ref) {
   char why[600];
   setenv("LIBPROF_CACHE_DIR", dir, 1);
-  CU_ASSERT_EQUAL(prof__symdisk_check(why, sizeof(why)), -1);
+  CU_ASSERT_EQUAL(prof__symdisk_check(NULL, why, sizeof(why)), -1);
   CU_ASSERT(strstr(why, reason) != NULL);
   CU_ASSERT(strchr(why, '\n') == why + strlen(why) - 1); /* one line */
   expect_same(ref);
