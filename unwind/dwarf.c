@@ -10,6 +10,7 @@
  * probe.c), and only frames the rules cannot express send a sample back
  * here, whole. */
 #include <dlfcn.h>
+#include <stdatomic.h>
 #include <libunwind.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,7 +146,19 @@ static void *prof__sym(void *lib, const char *name, int *ok) {
   return p;
 }
 
+/* The first successful load, kept for the process: the library stays
+ * loaded anyway (prof__unwinder_free), and a fork child must not dlopen:
+ * a fork taken while another thread was inside dlopen leaves the child's
+ * link map marked inconsistent, and glibc's next dlopen there asserts and
+ * kills the child. The child inherits this copy instead. */
+static struct prof__unw_api prof__unw_loaded;
+static _Atomic int prof__unw_have;
+
 int prof__unw_load_api(struct prof__unw_api *a) {
+  if (atomic_load(&prof__unw_have)) {
+    *a = prof__unw_loaded;
+    return 0;
+  }
   a->lib = dlopen(PROF__ARCH_UNW_LIB, RTLD_NOW | RTLD_LOCAL);
   if (!a->lib)
     return PROF_EUNWIND;
@@ -158,7 +171,11 @@ int prof__unw_load_api(struct prof__unw_api *a) {
   *(void **)&a->caching = prof__sym(a->lib, "set_caching_policy", &ok);
   *(void **)&a->search = prof__sym(a->lib, "dwarf_search_unwind_table", &ok);
   *(void **)&a->flush = prof__sym(a->lib, "flush_cache", &ok);
-  return ok ? 0 : PROF_EUNWIND;
+  if (!ok)
+    return PROF_EUNWIND;
+  prof__unw_loaded = *a; /* racing loads store the same values */
+  atomic_store(&prof__unw_have, 1);
+  return 0;
 }
 
 static int prof__load_libunwind(struct prof__unwinder *u) {
