@@ -51,14 +51,16 @@ case "$mode" in
     #    the preloaded ASan runtime comes in (its leaks are suppressed, its
     #    frees of memory ASan never saw are not);
     #  triggers_bigfork: it forks a 2 GiB process 20 times, and under ASan
-    #    each fork also copies the shadow mapping, past the test's limit.
+    #    each fork also copies the shadow mapping, past the test's limit;
+    #  soak_60s: 60 s of dlopen, thread and fork churn under a 120 s
+    #    watchdog, which ASan's 2-3x slower churn does not fit.
     # All of them run in the plain suite.
     # after-timeout: ASan runs code 2-3x slower, and the trigger tests'
     # own 60 s limits (CMake 3.25 cannot scale them from here) are tight
     # on a loaded machine; a second timeout fails.
     ctest --test-dir "$dir" --output-on-failure --timeout 600 -j"$jobs" \
       --repeat after-timeout:2 \
-      -E '^(core_no_alloc_in_handler|export_alloc_failure|core_accuracy|symbols_libc|symbols_cache.*|unwind_fp_fallback|xlang_torn_slice|viewers_.*|core_o[nf]f?_cost|triggers_forkstress|install_consumers|go_.*|python_.*|host_mp|triggers_bigfork)$'
+      -E '^(core_no_alloc_in_handler|export_alloc_failure|core_accuracy|symbols_libc|symbols_cache.*|unwind_fp_fallback|xlang_torn_slice|viewers_.*|core_o[nf]f?_cost|triggers_forkstress|install_consumers|go_.*|python_.*|host_mp|triggers_bigfork|soak_60s)$'
     ;;
   thread)
     dir=${LIBPROF_TSAN_DIR:-$root/build-tsan}
