@@ -1,5 +1,6 @@
 /* prof_runtime_register / prof_runtime_unregister (see runtime.h). */
 #include "profiler/runtime.h"
+#include "base/forklock.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -124,6 +125,6 @@ void prof__runtimes_fork_parent(void) {
   pthread_mutex_unlock(&prof__runtimes_lock);
 }
 
-void prof__runtimes_fork_child(void) {
-  pthread_mutex_init(&prof__runtimes_lock, NULL);
+void prof__runtimes_fork_child(int held) {
+  prof__fork_relock(&prof__runtimes_lock, held);
 }

@@ -37,6 +37,6 @@ PROF__HIDDEN void prof__runtimes_session_end(void);
  * and reset in the child. */
 PROF__HIDDEN void prof__runtimes_fork_prepare(void);
 PROF__HIDDEN void prof__runtimes_fork_parent(void);
-PROF__HIDDEN void prof__runtimes_fork_child(void);
+PROF__HIDDEN void prof__runtimes_fork_child(int held); /* base/forklock.h */
 
 #endif

@@ -1,5 +1,6 @@
 /* prof_start / prof_stop, start-up from LIBPROF_OUT, and the summary. */
 #include "profiler/session.h"
+#include "base/forklock.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -379,11 +380,13 @@ void prof__fork_child_reset(int follow) {
   struct prof__session *parent = prof__session;
   if (parent) /* the child's session takes its own */
     prof__log_close(&parent->log);
-  pthread_mutex_init(&prof__lock, NULL);
+  /* follow: from the atfork child handler, after prepare took every
+   * lock; else from _Fork, where no handler ran. */
+  prof__fork_relock(&prof__lock, follow && prof__fork_took_lock);
   atomic_store(&prof__lock_tid, 0);
-  prof__runtimes_fork_child();
-  prof__threads_fork_child();
-  prof__modules_fork_child();
+  prof__runtimes_fork_child(follow);
+  prof__threads_fork_child(follow);
+  prof__modules_fork_child(follow);
   atomic_store(&prof__active, NULL);
   atomic_store(&prof__handlers_running, 0);
   prof__session = NULL;

@@ -1,4 +1,5 @@
 #include "profiler/thread_names.h"
+#include "base/forklock.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -60,6 +61,6 @@ void prof__thread_names_fork_parent(void) {
   pthread_mutex_unlock(&prof__names.mu);
 }
 
-void prof__thread_names_fork_child(void) {
-  pthread_mutex_init(&prof__names.mu, NULL);
+void prof__thread_names_fork_child(int held) {
+  prof__fork_relock(&prof__names.mu, held);
 }

@@ -25,6 +25,6 @@ PROF__HIDDEN int prof__thread_names_get(int32_t tid, char *buf, size_t len);
  * reset in the child. */
 PROF__HIDDEN void prof__thread_names_fork_prepare(void);
 PROF__HIDDEN void prof__thread_names_fork_parent(void);
-PROF__HIDDEN void prof__thread_names_fork_child(void);
+PROF__HIDDEN void prof__thread_names_fork_child(int held); /* base/forklock.h */
 
 #endif

@@ -1,5 +1,6 @@
 /* The thread registry and pthread_create interposition (see threads.h). */
 #include "profiler/threads.h"
+#include "base/forklock.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -622,9 +623,9 @@ void prof__threads_fork_parent(void) {
  * with the parent), but only those that are still ours. POSIX timers are
  * not inherited, so their ids mean nothing here. Only AS-safe calls: a
  * _Fork child runs this too. */
-void prof__threads_fork_child(void) {
-  pthread_mutex_init(&prof__reg.mu, NULL);
-  prof__thread_names_fork_child();
+void prof__threads_fork_child(int held) {
+  prof__fork_relock(&prof__reg.mu, held);
+  prof__thread_names_fork_child(held);
   for (size_t i = 0; i < prof__reg.n; i++)
     if (prof__reg.v[i].trig.fd >= 0)
       prof__perf_disarm(prof__reg.v[i].trig.fd, prof__reg.v[i].trig.perf_id);

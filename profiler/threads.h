@@ -95,6 +95,6 @@ PROF__HIDDEN int prof__threads_self_internal(void);
  * threads) and forgets everything; it uses AS-safe calls only. */
 PROF__HIDDEN void prof__threads_fork_prepare(void);
 PROF__HIDDEN void prof__threads_fork_parent(void);
-PROF__HIDDEN void prof__threads_fork_child(void);
+PROF__HIDDEN void prof__threads_fork_child(int held); /* base/forklock.h */
 
 #endif

@@ -35,8 +35,11 @@ struct prof__thread_trigger {
 
 struct prof__trigger {
   struct prof__session *session;
-  enum prof__mode mode;  /* in effect: cpu may have fallen back to timer */
-  int sig;
+  /* mode and sig change when the program takes the signal (sigown.c
+   * moves the trigger under the registry lock) while the monitor reads
+   * them: atomic. */
+  _Atomic enum prof__mode mode; /* in effect: cpu may fall back to timer */
+  _Atomic int sig;
   uint64_t period_ns;
   int per_thread;        /* cpu/timer: one trigger per thread           */
   _Atomic int disarmed;  /* the monitor found our handler replaced       */

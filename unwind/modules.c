@@ -1,5 +1,6 @@
 /* See modules.h: why every module keeps a private image of its file. */
 #include "unwind/modules.h"
+#include "base/forklock.h"
 
 #include <elf.h>
 #include <fcntl.h>
@@ -283,8 +284,8 @@ static pthread_mutex_t prof__dl_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void prof__modules_fork_prepare(void) { pthread_mutex_lock(&prof__dl_lock); }
 void prof__modules_fork_parent(void) { pthread_mutex_unlock(&prof__dl_lock); }
-void prof__modules_fork_child(void) {
-  pthread_mutex_init(&prof__dl_lock, NULL);
+void prof__modules_fork_child(int held) {
+  prof__fork_relock(&prof__dl_lock, held);
 }
 
 void prof__modules_refresh(struct prof__modules *ms) {

@@ -63,7 +63,7 @@ PROF__HIDDEN void prof__modules_refresh(struct prof__modules *ms);
  * released in the parent and reset in the child. Any thread. */
 PROF__HIDDEN void prof__modules_fork_prepare(void);
 PROF__HIDDEN void prof__modules_fork_parent(void);
-PROF__HIDDEN void prof__modules_fork_child(void);
+PROF__HIDDEN void prof__modules_fork_child(int held); /* base/forklock.h */
 
 /* Module by id (loaded or not), or NULL. */
 PROF__HIDDEN const struct prof__module *
