@@ -355,7 +355,7 @@ prof__appendf(char *buf, size_t len, size_t *n, const char *fmt, ...) {
 
 /* Why the achieved rate may be lower than asked. */
 static const char *prof__rate_limit(const struct prof__trigger *t) {
-  switch (t->mode) {
+  switch (atomic_load(&t->mode)) {
   case PROF__MODE_TIMER:
     return "POSIX CPU timers fire at most once per kernel tick";
   case PROF__MODE_ITIMER:
