@@ -84,10 +84,17 @@ int prof__read_mem(struct prof__model *m, const char *buf, size_t len,
     prof__errf(err, errlen, "binary data, not a profile");
     return PROF_EFORMAT;
   }
-  /* Both JSON formats are objects; a line of collapsed stacks may start
-   * with '[' ("[truncated];main 5"). */
-  if (*p == '{')
-    return prof__read_json(m, buf, len, err, errlen);
+  /* Both JSON formats are objects, whose first member's name is a string;
+   * a line of collapsed stacks may start with '[' ("[truncated];main 5")
+   * or with '{' (a frame named "{lambda}" at its root). */
+  if (*p == '{') {
+    const char *q = p + 1;
+    while (q < buf + len && (*q == ' ' || *q == '\t' || *q == '\n' ||
+                             *q == '\r'))
+      q++;
+    if (q == buf + len || *q == '"' || *q == '}')
+      return prof__read_json(m, buf, len, err, errlen);
+  }
   const char *w = secure_getenv("LIBPROF_COLLAPSED_WEIGHT");
   int ns = w != NULL && strcmp(w, "ns") == 0;
   return prof__read_collapsed(m, buf, len, ns, err, errlen);
