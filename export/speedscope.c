@@ -52,13 +52,13 @@ static void prof__ss_frame(struct prof__out *o,
                            const struct prof__model_frame *f, int clash) {
   prof__out_str(o, "{\"name\":");
   char *named = NULL;
-  if (clash && f->runtime != NULL &&
-      strcmp(f->runtime, PROF__RUNTIME_NATIVE) != 0 &&
-      asprintf(&named, "%s [%s]", f->name, f->runtime) < 0)
+  /* An empty runtime gets no suffix: the reader could not strip " []". */
+  int suffix = clash && f->runtime != NULL && f->runtime[0] &&
+               strcmp(f->runtime, PROF__RUNTIME_NATIVE) != 0;
+  if (suffix && asprintf(&named, "%s [%s]", f->name, f->runtime) < 0) {
     named = NULL;
-  if (clash && named == NULL && f->runtime != NULL &&
-      strcmp(f->runtime, PROF__RUNTIME_NATIVE) != 0)
     o->err = PROF_ENOMEM;
+  }
   prof__out_json_str(o, named ? named : f->name);
   free(named);
   prof__out_json_kv_str(o, "file", f->file);
